@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what is needed, build sluice with AddressSanitizer + UndefinedBehaviorSanitizer and
+# -Werror, then run the whole test suite: unit tests (cmocka, through ctest) and integration
+# tests (pytest under Debian's /usr/bin/python3, against the real binary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=${SLUICE_TEST_BUILD:-build-asan}
+scripts/setup.sh --sanitize "$build_dir"
+
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+status=0
+(cd "$build_dir" && ctest --output-on-failure -j "$(nproc)") || status=1
+
+export SLUICE_BIN="$PWD/$build_dir/sluice"
+set +e
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+rc=$?
+set -e
+# pytest exit 5 means "no tests collected": that is a broken suite, not a pass.
+if [ $rc -ne 0 ]; then
+    status=1
+fi
+exit $status
