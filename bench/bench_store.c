@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,19 @@ static void die(const char *what, const char *detail)
     exit(1);
 }
 
+/* snprintf into a path buffer; a path that does not fit is a usage error, not a truncation. */
+__attribute__((format(printf, 3, 4))) static void path_fmt(char *out, size_t len,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len) {
+        die("path too long", out);
+    }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -118,7 +132,7 @@ static void rmtree(const char *path)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
             continue;
         }
-        snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
+        path_fmt(child, sizeof(child), "%s/%s", path, e->d_name);
         struct stat st;
         if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
             rmtree(child);
@@ -274,7 +288,7 @@ static int64_t append_pool(struct sl_log *log, struct pool *p, int64_t bytes, in
 static double write_baseline(const struct opts *o, struct pool *p)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/writefile", o->dir);
+    path_fmt(path, sizeof(path), "%s/writefile", o->dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         die(path, strerror(errno));
@@ -305,8 +319,11 @@ struct append_result {
     struct stat3 write_mbps; /* in-process write(2) baseline from the same pool */
 };
 
+/* With keep != NULL the last run's log stays open in *keep (for the read part, whose pages are
+ * then still cached) and its directory is keep_dir. */
 static struct append_result run_append(const struct opts *o, const char *name,
-                                       size_t value_bytes, const char *keep_dir)
+                                       size_t value_bytes, const char *keep_dir,
+                                       struct sl_log **keep)
 {
     struct append_result r = {.name = name};
     struct pool p;
@@ -318,11 +335,11 @@ static struct append_result run_append(const struct opts *o, const char *name,
     for (int rep = 0; rep < o->reps; rep++) {
         sync();
         wmbps[rep] = write_baseline(o, &p);
-        int last = rep == o->reps - 1;
-        if (last && keep_dir) {
-            snprintf(dir, sizeof(dir), "%s", keep_dir);
+        int last = rep == o->reps - 1 && keep;
+        if (last) {
+            path_fmt(dir, sizeof(dir), "%s", keep_dir);
         } else {
-            snprintf(dir, sizeof(dir), "%s/append%zu-%d", o->dir, value_bytes, rep);
+            path_fmt(dir, sizeof(dir), "%s/append%zu-%d", o->dir, value_bytes, rep);
         }
         rmtree(dir);
         struct sl_log *log = log_open(dir, 1, NULL, NULL);
@@ -334,10 +351,10 @@ static struct append_result run_append(const struct opts *o, const char *name,
         r.bytes = bytes;
         mbps[rep] = (double)bytes / secs / 1e6;
         recs[rep] = (double)records / secs;
-        /* Unclean close: no fsync, like the timed part. The kept log is reopened clean by
-         * the read part after its indexes are rebuilt, which is not timed. */
-        sl_log_close(log, 0);
-        if (!(last && keep_dir)) {
+        if (last) {
+            *keep = log;
+        } else {
+            sl_log_close(log, 0); /* no fsync: the files are deleted anyway */
             rmtree(dir);
         }
     }
@@ -469,12 +486,12 @@ struct read_result {
     struct stat3 gbps[4];
 };
 
-static struct read_result run_read(const struct opts *o, const char *log_name, const char *dir)
+/* Reads the log the append part left open; read once untimed first to be sure every page is
+ * cached (the target is reads from the page cache). */
+static struct read_result run_read(const struct opts *o, const char *log_name,
+                                   struct sl_log *log)
 {
     struct read_result r = {.log_name = log_name};
-    /* Reopen (recovering the unclean close, untimed), then read once to be sure every page is
-     * cached: the target is reads from the page cache. */
-    struct sl_log *log = log_open(dir, 0, NULL, NULL);
     uint8_t *buf = malloc((size_t)o->fetch_bytes + (1 << 20));
     int null_fd = open("/dev/null", O_WRONLY);
     if (!buf || null_fd < 0) {
@@ -520,7 +537,6 @@ static struct read_result run_read(const struct opts *o, const char *log_name, c
     }
     close(null_fd);
     free(buf);
-    sl_log_close(log, 0);
     return r;
 }
 
@@ -562,7 +578,7 @@ static void for_each_file(const char *dir, int evict, int drop_index)
         if (e->d_name[0] == '.' || !dot) {
             continue;
         }
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        path_fmt(path, sizeof(path), "%s/%s", dir, e->d_name);
         if (drop_index && (strcmp(dot, ".index") == 0 || strcmp(dot, ".timeindex") == 0)) {
             unlink(path);
             continue;
@@ -598,7 +614,7 @@ static void last_segment(const char *dir, char *out, size_t len)
     if (!best[0]) {
         die(dir, "no segment");
     }
-    snprintf(out, len, "%s/%s", dir, best);
+    path_fmt(out, len, "%s/%s", dir, best);
 }
 
 /* What a crash mid-write leaves: the first half of a batch at the end of the active segment. */
@@ -628,7 +644,7 @@ static int64_t read_files(const char *dir, uint8_t *buf)
         if (n < 4 || strcmp(e->d_name + n - 4, ".log") != 0) {
             continue;
         }
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        path_fmt(path, sizeof(path), "%s/%s", dir, e->d_name);
         int fd = open(path, O_RDONLY);
         ssize_t got;
         while (fd >= 0 && (got = read(fd, buf, 1 << 20)) > 0) {
@@ -677,7 +693,7 @@ static struct recover_result run_recover(const struct opts *o, int64_t bytes, st
     struct recover_result r;
     memset(&r, 0, sizeof(r));
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s/recover%" PRId64 "-0", o->dir, bytes >> 20);
+    path_fmt(dir, sizeof(dir), "%s/recover%" PRId64 "-0", o->dir, bytes >> 20);
     rmtree(dir);
     struct sl_log *log = log_open(dir, 1, NULL, NULL);
     int64_t records;
@@ -849,19 +865,22 @@ int main(int argc, char **argv)
     int nread = 0;
     for (int k = 0; k < 2; k++) {
         char keep[PATH_MAX];
-        snprintf(keep, sizeof(keep), "%s/read%zu-0", o.dir, kinds[k].value_bytes);
+        path_fmt(keep, sizeof(keep), "%s/read%zu-0", o.dir, kinds[k].value_bytes);
+        struct sl_log *log = NULL;
         if (o.do_append || o.do_read) {
             struct opts once = o;
             if (!o.do_append) {
                 once.reps = 1; /* only to make the log that is read */
             }
-            ar[k] = run_append(&once, kinds[k].name, kinds[k].value_bytes, keep);
+            ar[k] = run_append(&once, kinds[k].name, kinds[k].value_bytes, keep,
+                               o.do_read ? &log : NULL);
         }
-        if (o.do_read) {
-            sync();
-            rr[nread++] = run_read(&o, kinds[k].name, keep);
+        if (log) {
+            rr[nread++] = run_read(&o, kinds[k].name, log);
+            sl_log_close(log, 0);
         }
         rmtree(keep);
+        sync();
     }
     if (o.do_append) {
         print_append(&o, ar, 2);

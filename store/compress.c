@@ -29,7 +29,7 @@ static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 #define XERIAL_HEADER_SIZE 16
 #define XERIAL_VERSION     1
 #define XERIAL_COMPAT      1
-#define XERIAL_BLOCK_SIZE  (64 * 1024) /* snappy-java's default block size */
+#define XERIAL_BLOCK_SIZE  (32 * 1024) /* snappy-java's default block size */
 
 /* First guess at a decompressed size; the buffer grows from there. */
 #define OBUF_MIN_CAP ((size_t)4096)
@@ -176,7 +176,7 @@ static int gzip_decompress(const uint8_t *in, size_t in_len, struct obuf *o, siz
             }
             /* Concatenated members are legal gzip (RFC 1952 2.2); anything else is not. */
             const uint8_t *next = in + in_len - left;
-            if (left >= 2 && next[0] == 0x1f && next[1] == 0x8b) {
+            if (left >= 2 && next[0] == 0x1e && next[1] == 0x8b) {
                 uInt keep = zs.avail_in;
                 const Bytef *keep_in = zs.next_in;
                 inflateReset(&zs);

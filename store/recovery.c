@@ -118,7 +118,11 @@ static int recover_segment(struct sl_log *log, struct sl_seg *seg, int64_t expec
     sl__scan_init(&s, seg->fd, 0, seg->size, 1 << 20);
     int64_t pos = 0;
     while ((rc = sl__scan_next(&s, 1, &h, NULL, &e)) == 1) {
-        if (h.base_offset < SL_MAX(expect, seg->base) || sl_batch_hdr_last_offset(&h) >= limit) {
+        /* baseOffset lies outside the CRC, so a damaged one is caught only by order: it may
+         * not go backwards, reach into the next segment, or leave the range that the
+         * segment's 32-bit relative index can address. */
+        if (h.base_offset < SL_MAX(expect, seg->base) || sl_batch_hdr_last_offset(&h) >= limit ||
+            sl_batch_hdr_last_offset(&h) - seg->base > INT32_MAX) {
             snprintf(e.msg, sizeof(e.msg),
                      "batch at position %" PRId64 ": offsets %" PRId64 "..%" PRId64
                      " out of order",

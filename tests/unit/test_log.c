@@ -392,7 +392,13 @@ static void test_dir_name(void **state)
     assert_int_equal(sl_log_parse_dir_name("topic-", topic, sizeof(topic), &p), SL_ECONFIG);
     assert_int_equal(sl_log_parse_dir_name("-3", topic, sizeof(topic), &p), SL_ECONFIG);
     assert_int_equal(sl_log_parse_dir_name("t-x1", topic, sizeof(topic), &p), SL_ECONFIG);
-    assert_int_equal(sl_log_parse_dir_name("t--1", topic, sizeof(topic), &p), SL_ECONFIG);
+    /* The last '-' splits: a topic may itself end in '-'. */
+    assert_int_equal(sl_log_parse_dir_name("t--1", topic, sizeof(topic), &p), 0);
+    assert_string_equal(topic, "t-");
+    assert_int_equal(p, 1);
+    assert_int_equal(sl_log_parse_dir_name("t-+1", topic, sizeof(topic), &p), SL_ECONFIG);
+    assert_int_equal(sl_log_parse_dir_name("t-99999999999", topic, sizeof(topic), &p),
+                     SL_ECONFIG);
 }
 
 int main(void)
