@@ -49,7 +49,7 @@ struct opts {
     int64_t recover_bytes[MAX_RECOVER];
     int nrecover;
     int reps;
-    double dd_mbps;        /* 0: no dd baseline given */
+    int no_dd;             /* skip the dd baseline */
     int keep_index;        /* recovery: leave .index/.timeindex in place */
     int no_cold;           /* recovery: skip the cold-cache runs */
     int do_append, do_read, do_recover;
@@ -284,6 +284,39 @@ static int64_t append_pool(struct sl_log *log, struct pool *p, int64_t bytes, in
 
 /* ---- part 1: append ---- */
 
+/*
+ * The issue's baseline: buffered sequential dd of the same size into the same directory,
+ * 16 KiB blocks, no oflag=direct, no conv=fsync. Returns dd's own MB/s (bytes / the seconds
+ * it reports), or 0 when dd cannot be run.
+ */
+static double dd_baseline(const struct opts *o)
+{
+    char cmd[PATH_MAX + 128], path[PATH_MAX], line[512], last[512] = "";
+    path_fmt(path, sizeof(path), "%s/ddfile", o->dir);
+    path_fmt(cmd, sizeof(cmd), "LC_ALL=C dd if=/dev/zero of='%s' bs=16k count=%" PRId64 " 2>&1",
+             path, o->append_bytes / 16384);
+    FILE *f = popen(cmd, "r");
+    if (!f) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        snprintf(last, sizeof(last), "%s", line);
+    }
+    int st = pclose(f);
+    unlink(path);
+    /* "1073741824 bytes (1.1 GB, 1.0 GiB) copied, 0.55 s, 1.9 GB/s" */
+    double bytes = strtod(last, NULL), secs = 0;
+    const char *c = strstr(last, "copied, ");
+    if (c) {
+        secs = strtod(c + 8, NULL);
+    }
+    if (st != 0 || bytes <= 0 || secs <= 0) {
+        fprintf(stderr, "bench_store: dd failed: %s", last);
+        return 0;
+    }
+    return bytes / secs / 1e6;
+}
+
 /* The same writes dd does (16 KiB write(2)s into a fresh file, no fsync), from the pool. */
 static double write_baseline(const struct opts *o, struct pool *p)
 {
@@ -317,6 +350,8 @@ struct append_result {
     struct stat3 mbps;
     struct stat3 recs;
     struct stat3 write_mbps; /* in-process write(2) baseline from the same pool */
+    struct stat3 dd_mbps;
+    struct stat3 dd_ratio;   /* append / dd of the same run */
 };
 
 /* With keep != NULL the last run's log stays open in *keep (for the read part, whose pages are
@@ -330,9 +365,13 @@ static struct append_result run_append(const struct opts *o, const char *name,
     pool_build(&p, value_bytes, o->pool_bytes, 0x5eed0000u + value_bytes);
     r.batch_bytes = p.bytes / p.n;
     r.records_per_batch = p.records;
-    double mbps[MAX_REPS], recs[MAX_REPS], wmbps[MAX_REPS];
+    double mbps[MAX_REPS], recs[MAX_REPS], wmbps[MAX_REPS], dd[MAX_REPS], ratio[MAX_REPS];
     char dir[PATH_MAX];
     for (int rep = 0; rep < o->reps; rep++) {
+        /* dd, write(2) and the append run back to back, each after sync, so each ratio
+         * compares runs made under the same conditions. */
+        sync();
+        dd[rep] = o->no_dd ? 0 : dd_baseline(o);
         sync();
         wmbps[rep] = write_baseline(o, &p);
         int last = rep == o->reps - 1 && keep;
@@ -351,6 +390,7 @@ static struct append_result run_append(const struct opts *o, const char *name,
         r.bytes = bytes;
         mbps[rep] = (double)bytes / secs / 1e6;
         recs[rep] = (double)records / secs;
+        ratio[rep] = dd[rep] > 0 ? mbps[rep] / dd[rep] : 0;
         if (last) {
             *keep = log;
         } else {
@@ -361,38 +401,40 @@ static struct append_result run_append(const struct opts *o, const char *name,
     r.mbps = stat3(mbps, o->reps);
     r.recs = stat3(recs, o->reps);
     r.write_mbps = stat3(wmbps, o->reps);
+    r.dd_mbps = stat3(dd, o->reps);
+    r.dd_ratio = stat3(ratio, o->reps);
     pool_free(&p);
     return r;
 }
 
 static void print_append(const struct opts *o, const struct append_result *r, int n)
 {
-    char a[32], b[32];
+    char a[32];
     printf("\n== 1. append: 16 KiB batches into the page cache, one batch per sl_log_append, "
            "no fsync ==\n");
     printf("   MB = 10^6 bytes of record batches as stored; median of %d runs (min..max)\n",
            o->reps);
-    if (o->dd_mbps > 0) {
-        printf("   dd baseline (bs=16k, buffered, same dir, median): %.1f MB/s\n", o->dd_mbps);
-    }
-    printf("%-12s %7s %9s %8s %22s %9s %8s %10s %8s\n", "records", "batch_B", "rec/batch",
-           "MiB", "MB/s (min..max)", "rec/s", "vs_dd", "write(2)", "vs_write");
+    printf("%-5s %7s %9s %6s %20s %8s %20s %14s %9s %8s\n", "recs", "batch_B", "rec/batch",
+           "MiB", "append MB/s", "rec/s", "dd MB/s", "vs_dd", "write(2)", "vs_write");
     for (int i = 0; i < n; i++) {
-        char range[64];
-        snprintf(range, sizeof(range), "%.0f (%.0f..%.0f)", r[i].mbps.med, r[i].mbps.min,
+        char ap[64], dd[64] = "-", ratio[64] = "-";
+        snprintf(ap, sizeof(ap), "%.0f (%.0f..%.0f)", r[i].mbps.med, r[i].mbps.min,
                  r[i].mbps.max);
-        if (o->dd_mbps > 0) {
-            snprintf(b, sizeof(b), "%.2f", r[i].mbps.med / o->dd_mbps);
-        } else {
-            snprintf(b, sizeof(b), "-");
+        if (!o->no_dd) {
+            snprintf(dd, sizeof(dd), "%.0f (%.0f..%.0f)", r[i].dd_mbps.med, r[i].dd_mbps.min,
+                     r[i].dd_mbps.max);
+            snprintf(ratio, sizeof(ratio), "%.2f (%.2f..%.2f)", r[i].dd_ratio.med,
+                     r[i].dd_ratio.min, r[i].dd_ratio.max);
         }
-        printf("%-12s %7zu %9d %8.0f %22s %9s %8s %10.0f %8.2f\n", r[i].name, r[i].batch_bytes,
-               r[i].records_per_batch, (double)r[i].bytes / MIB, range,
-               fmt_count(r[i].recs.med, a, sizeof(a)), b, r[i].write_mbps.med,
+        printf("%-5s %7zu %9d %6.0f %20s %8s %20s %14s %9.0f %8.2f\n", r[i].name,
+               r[i].batch_bytes, r[i].records_per_batch, (double)r[i].bytes / MIB, ap,
+               fmt_count(r[i].recs.med, a, sizeof(a)), dd, ratio, r[i].write_mbps.med,
                r[i].mbps.med / r[i].write_mbps.med);
     }
-    printf("   vs_dd: append MB/s / dd MB/s (target >= 0.80). write(2): the same 16 KiB writes "
-           "from the same\n   pre-built batches without the store, in this process.\n");
+    printf("   dd: `dd if=/dev/zero of=DIR/ddfile bs=16k count=N` (buffered, same size), "
+           "run just before\n   each append run; vs_dd = append / dd of the same run (target "
+           ">= 0.80). write(2): the same\n   16 KiB writes from the same pre-built batches "
+           "without the store, in this process, each run.\n");
 }
 
 /* ---- part 2: read ---- */
@@ -755,6 +797,37 @@ static void print_recover(const struct opts *o, const struct recover_result *r, 
     }
 }
 
+/* ---- summary ---- */
+
+static const char *verdict(double v, double target)
+{
+    return v >= target ? "met" : "MISSED";
+}
+
+static void print_summary(const struct opts *o, const struct append_result *ar,
+                          const struct read_result *rr, int nread)
+{
+    printf("\n== targets ==\n");
+    for (int i = 0; o->do_append && i < 2; i++) {
+        if (!o->no_dd) {
+            double ratio = ar[i].dd_ratio.med;
+            printf("append %-5s %7.0f MB/s, %.2f x dd (dd %.0f MB/s); target >= 0.80: %s\n",
+                   ar[i].name, ar[i].mbps.med, ratio, ar[i].dd_mbps.med, verdict(ratio, 0.8));
+        } else {
+            printf("append %-5s %7.0f MB/s; dd not run (--no-dd)\n", ar[i].name,
+                   ar[i].mbps.med);
+        }
+    }
+    for (int i = 0; i < nread; i++) {
+        static const enum read_mode shown[] = {RM_SENDFILE_PIPE, RM_READ_COPY};
+        for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
+            double g = rr[i].gbps[shown[k]].med;
+            printf("read   %-5s %7.2f GB/s via %-28.28s target >= 2 GB/s: %s\n",
+                   rr[i].log_name, g, read_mode_name[shown[k]], verdict(g, 2.0));
+        }
+    }
+}
+
 /* ---- main ---- */
 
 static void usage(void)
@@ -764,10 +837,10 @@ static void usage(void)
             "  DIR                 scratch directory on the disk to measure (must exist)\n"
             "  --size-mib N        bytes appended per append run (default 1024)\n"
             "  --recover-mib LIST  log sizes for recovery, comma separated (default 256,512,1024)\n"
-            "  --reps N            runs per figure, the median is shown (default 3)\n"
+            "  --reps N            runs per figure, the median is shown (default 5)\n"
             "  --pool-mib N        pre-built batches cycled through (default 64)\n"
             "  --fetch-kib N       max_bytes of one sl_log_read (default 1024)\n"
-            "  --dd-mbps X         dd's MB/s on DIR, for the append ratio\n"
+            "  --no-dd             do not run dd(1) as the append baseline\n"
             "  --only LIST         any of append,read,recover (default all)\n"
             "  --keep-index        do not delete index files before recovery\n"
             "  --no-cold           skip cold-cache recovery runs\n");
@@ -779,7 +852,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
     static const struct option lo[] = {
         {"size-mib", required_argument, NULL, 's'}, {"recover-mib", required_argument, NULL, 'r'},
         {"reps", required_argument, NULL, 'n'},     {"pool-mib", required_argument, NULL, 'p'},
-        {"fetch-kib", required_argument, NULL, 'f'}, {"dd-mbps", required_argument, NULL, 'd'},
+        {"fetch-kib", required_argument, NULL, 'f'}, {"no-dd", no_argument, NULL, 'd'},
         {"only", required_argument, NULL, 'o'},     {"keep-index", no_argument, NULL, 'k'},
         {"no-cold", no_argument, NULL, 'c'},        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -788,7 +861,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
     o->append_bytes = 1024LL << 20;
     o->pool_bytes = 64LL << 20;
     o->fetch_bytes = 1 << 20;
-    o->reps = 3;
+    o->reps = 5;
     o->recover_bytes[0] = 256LL << 20;
     o->recover_bytes[1] = 512LL << 20;
     o->recover_bytes[2] = 1024LL << 20;
@@ -819,7 +892,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
             o->fetch_bytes = strtoll(optarg, NULL, 10) << 10;
             break;
         case 'd':
-            o->dd_mbps = strtod(optarg, NULL);
+            o->no_dd = 1;
             break;
         case 'o':
             o->do_append = strstr(optarg, "append") != NULL;
@@ -899,5 +972,6 @@ int main(int argc, char **argv)
         pool_free(&p);
         print_recover(&o, rec, o.nrecover);
     }
+    print_summary(&o, ar, rr, nread);
     return 0;
 }

@@ -11,18 +11,18 @@
  * refused with SL_ETOOLARGE (the one spare byte is how "exactly out_max" and "more than
  * out_max" are told apart for the streaming decoders).
  */
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
+#include "compress.h"
 
+#include <limits.h>
 #include <lz4frame.h>
 #include <snappy-c.h>
+#include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
 #include "../common/sl_macros.h"
-#include "compress.h"
 
 /* snappy-java's stream header: magic, then version and minimum compatible version (be32). */
 static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
@@ -128,8 +128,7 @@ static void obuf_take(struct obuf *o, uint8_t **out, size_t *out_len)
 
 static int too_large(struct sl_err *err, const char *codec, size_t out_max)
 {
-    return sl_err_set(err, SL_ETOOLARGE, "%s: decompressed data exceeds %zu bytes", codec,
-                      out_max);
+    return sl_err_set(err, SL_ETOOLARGE, "%s: decompressed data exceeds %zu bytes", codec, out_max);
 }
 
 /* ---- gzip ---- */
@@ -176,7 +175,7 @@ static int gzip_decompress(const uint8_t *in, size_t in_len, struct obuf *o, siz
             }
             /* Concatenated members are legal gzip (RFC 1952 2.2); anything else is not. */
             const uint8_t *next = in + in_len - left;
-            if (left >= 2 && next[0] == 0x1e && next[1] == 0x8b) {
+            if (left >= 2 && next[0] == 0x1f && next[1] == 0x8b) {
                 uInt keep = zs.avail_in;
                 const Bytef *keep_in = zs.next_in;
                 inflateReset(&zs);
@@ -282,8 +281,7 @@ static int snappy_decompress(const uint8_t *in, size_t in_len, struct obuf *o, s
      */
     if (in_len > 0 && in_len < XERIAL_HEADER_SIZE &&
         memcmp(in, xerial_magic, SL_MIN(in_len, sizeof(xerial_magic))) == 0) {
-        return sl_err_set(err, SL_ECORRUPT, "snappy: truncated xerial header (%zu bytes)",
-                          in_len);
+        return sl_err_set(err, SL_ECORRUPT, "snappy: truncated xerial header (%zu bytes)", in_len);
     }
     if (in_len < sizeof(xerial_magic) || memcmp(in, xerial_magic, sizeof(xerial_magic)) != 0) {
         return snappy_block(in, in_len, o, out_max, err);
@@ -629,8 +627,7 @@ int sl_batch_compress(const uint8_t *buf, size_t len, int codec, uint8_t **out, 
     *out = NULL;
     *out_len = 0;
     if (len < SL_BATCH_HEADER_SIZE) {
-        return sl_err_set(err, SL_ETRUNCATED, "batch of %zu bytes is shorter than its header",
-                          len);
+        return sl_err_set(err, SL_ETRUNCATED, "batch of %zu bytes is shorter than its header", len);
     }
     if ((size_t)sl_load_be32(buf + SL_BATCH_OFF_LENGTH) + SL_BATCH_LOG_OVERHEAD != len) {
         return sl_err_set(err, SL_ECORRUPT, "batchLength %u does not match %zu bytes",

@@ -76,8 +76,7 @@ static void round_trip(int codec, const uint8_t *in, size_t in_len)
     /* One byte less room than the data needs must be refused, not truncated. */
     if (in_len > 0) {
         d = NULL;
-        assert_int_equal(sl_decompress(codec, c, clen, in_len - 1, &d, &dlen, &err),
-                         SL_ETOOLARGE);
+        assert_int_equal(sl_decompress(codec, c, clen, in_len - 1, &d, &dlen, &err), SL_ETOOLARGE);
         assert_null(d);
     }
     free(c);
@@ -169,8 +168,8 @@ static void check_truncations(int codec, const uint8_t *in, size_t in_len)
             free(d);
         } else {
             if (rc != SL_ECORRUPT || d != NULL || !strstr(err.msg, sl_codec_name(codec))) {
-                fail_msg("%s: cut at %zu of %zu: rc %d (%s)", sl_codec_name(codec), cut, clen,
-                         rc, err.msg);
+                fail_msg("%s: cut at %zu of %zu: rc %d (%s)", sl_codec_name(codec), cut, clen, rc,
+                         err.msg);
             }
         }
         free(t);
@@ -299,8 +298,7 @@ static void test_xerial_framing(void **state)
                         (uint32_t)c[pos + 2] << 8 | c[pos + 3];
         pos += 4;
         size_t ulen;
-        assert_int_equal(snappy_uncompressed_length((const char *)c + pos, blen, &ulen),
-                         SNAPPY_OK);
+        assert_int_equal(snappy_uncompressed_length((const char *)c + pos, blen, &ulen), SNAPPY_OK);
         assert_true(ulen <= 32768);
         total += ulen;
         pos += blen;
@@ -483,8 +481,7 @@ static void test_batch_compress(void **state)
         /* Header bytes outside length, CRC and attributes are copied unchanged. */
         assert_memory_equal(cb + SL_BATCH_OFF_LEADER_EPOCH, b + SL_BATCH_OFF_LEADER_EPOCH,
                             SL_BATCH_OFF_CRC - SL_BATCH_OFF_LEADER_EPOCH);
-        assert_memory_equal(cb + SL_BATCH_OFF_LAST_OFFSET_DELTA,
-                            b + SL_BATCH_OFF_LAST_OFFSET_DELTA,
+        assert_memory_equal(cb + SL_BATCH_OFF_LAST_OFFSET_DELTA, b + SL_BATCH_OFF_LAST_OFFSET_DELTA,
                             SL_BATCH_HEADER_SIZE - SL_BATCH_OFF_LAST_OFFSET_DELTA);
 
         const uint8_t *recs;
