@@ -27,10 +27,10 @@
 #include "store/crc32c.h"
 #include "tools/tools.h"
 
-#define DL_CHUNK              (1 << 20) /* bytes read at a time when batches are small */
-#define DL_DECOMPRESS_MIN     (64 << 20) /* records of one batch may inflate to this much */
-#define DL_INDEX_ENTRY        8
-#define DL_TIMEINDEX_ENTRY    12
+#define DL_CHUNK               (1 << 20)  /* bytes read at a time when batches are small */
+#define DL_DECOMPRESS_MIN      (64 << 20) /* records of one batch may inflate to this much */
+#define DL_INDEX_ENTRY         8
+#define DL_TIMEINDEX_ENTRY     12
 #define DL_MAX_MESSAGE_DEFAULT (5 << 20) /* Kafka's default for --max-message-size */
 
 #define DL_ATTR_DELETE_HORIZON 0x40 /* baseTimestamp holds the delete horizon (KIP-534) */
@@ -331,8 +331,8 @@ static void dl_print_batch(const struct sl_batch_hdr *h, int64_t pos, int crc_ok
            " baseSequence: %" PRId32 " lastSequence: %" PRId32 " producerId: %" PRId64
            " producerEpoch: %d partitionLeaderEpoch: %" PRId32
            " isTransactional: %s isControl: %s deleteHorizonMs: %s",
-           h->base_offset, sl_batch_hdr_last_offset(h), h->record_count, h->base_sequence,
-           last_seq, h->producer_id, h->producer_epoch, h->leader_epoch,
+           h->base_offset, sl_batch_hdr_last_offset(h), h->record_count, h->base_sequence, last_seq,
+           h->producer_id, h->producer_epoch, h->leader_epoch,
            (h->attributes & SL_BATCH_ATTR_TRANSACTIONAL) ? "true" : "false",
            (h->attributes & SL_BATCH_ATTR_CONTROL) ? "true" : "false", horizon);
     printf(" position: %" PRId64 " %s: %" PRId64 " size: %zu magic: %d compresscodec: %s"
@@ -372,11 +372,9 @@ static int dl_print_record(const struct dl_opts *o, const struct sl_batch_hdr *h
         int64_t ts = (h->attributes & SL_BATCH_ATTR_LOG_APPEND_TIME)
                          ? h->max_timestamp
                          : h->base_timestamp + rec->timestamp_delta;
-        int32_t seq =
-            h->base_sequence < 0 ? -1 : dl_seq_add(h->base_sequence, rec->offset_delta);
+        int32_t seq = h->base_sequence < 0 ? -1 : dl_seq_add(h->base_sequence, rec->offset_delta);
         printf("| offset: %" PRId64 " %s: %" PRId64 " keySize: %" PRId32 " valueSize: %" PRId32,
-               h->base_offset + rec->offset_delta, dl_ts_type(h), ts, rec->key_len,
-               rec->value_len);
+               h->base_offset + rec->offset_delta, dl_ts_type(h), ts, rec->key_len, rec->value_len);
         prefix = " ";
         printf(" sequence: %" PRId32 " headerKeys: [", seq);
         const uint8_t *hp = rec->headers;
@@ -458,8 +456,7 @@ static int dl_dump_records(const struct dl_opts *o, const uint8_t *buf,
     int rc = sl_batch_records(buf, h, out_max, &recs, &len, &owned, &e);
     if (rc != 0) {
         return sl_err_set(err, rc, "cannot read %s records: %s",
-                          sl_codec_name(sl_batch_hdr_codec(h)),
-                          e.msg[0] ? e.msg : sl_strerror(rc));
+                          sl_codec_name(sl_batch_hdr_codec(h)), e.msg[0] ? e.msg : sl_strerror(rc));
     }
     struct sl_rec_iter it;
     struct sl_record rec;
@@ -467,8 +464,8 @@ static int dl_dump_records(const struct dl_opts *o, const uint8_t *buf,
     int first = 0;
     sl_rec_iter_init(&it, recs, len, h->record_count);
     while ((rc = sl_rec_iter_next(&it, &rec, &e)) == 1) {
-        if (first == 0 && (rec.offset_delta <= prev_delta ||
-                           rec.offset_delta > h->last_offset_delta)) {
+        if (first == 0 &&
+            (rec.offset_delta <= prev_delta || rec.offset_delta > h->last_offset_delta)) {
             first = sl_err_set(err, SL_ECORRUPT,
                                "record offset delta %" PRId32 " after %" PRId32
                                " (lastOffsetDelta %" PRId32 ")",
@@ -610,8 +607,8 @@ __attribute__((format(printf, 1, 2))) static void dl_index_problem(const char *f
  * Open an index file and the .log beside it (log may be NULL: not wanted). Prints what went
  * wrong. Returns 0, 1 (an error, reported) or -1 (empty index, reported; nothing to do).
  */
-static int dl_index_open(const char *path, int64_t *base, struct dl_file *idx,
-                         struct dl_file *log, char **log_path)
+static int dl_index_open(const char *path, int64_t *base, struct dl_file *idx, struct dl_file *log,
+                         char **log_path)
 {
     if (dl_base_offset(path, base) != 0) {
         fflush(stdout);
@@ -685,8 +682,7 @@ static int dl_index_sanity(const char *path, struct dl_file *f, size_t entry)
             dl_index_problem("Corrupt index found, index file (%s): entry %" PRId64
                              " (relative offset %" PRId32 ", %s %" PRId64
                              ") does not follow the one before it",
-                             path, i, rel, entry == DL_INDEX_ENTRY ? "position" : "timestamp",
-                             key);
+                             path, i, rel, entry == DL_INDEX_ENTRY ? "position" : "timestamp", key);
             return 1;
         }
         prev_rel = rel;
@@ -709,8 +705,7 @@ static int dl_check_position(struct dl_cursor *c, const char *path, const char *
     if (c->state == DL_BATCH && c->pos == pos) {
         int64_t last = sl_batch_hdr_last_offset(&c->h);
         if (last != offset) {
-            dl_index_problem("Index mismatch in %s: index offset %" PRId64
-                             ", log offset %" PRId64,
+            dl_index_problem("Index mismatch in %s: index offset %" PRId64 ", log offset %" PRId64,
                              path, offset, last);
             return 1;
         }
@@ -792,8 +787,8 @@ static int dl_dump_index(const struct dl_opts *o, const char *path)
 }
 
 /* Check a time index entry: the batch ending at offset must have max timestamp ts. */
-static int dl_check_time(struct dl_cursor *c, const char *path, const char *log_path,
-                         int64_t ts, int64_t offset)
+static int dl_check_time(struct dl_cursor *c, const char *path, const char *log_path, int64_t ts,
+                         int64_t offset)
 {
     if (c->state != DL_BATCH || c->h.base_offset > offset) {
         dl_cursor_reset(c);
@@ -903,7 +898,7 @@ static void dl_usage(FILE *out)
             "                          --deep-iteration)\n"
             "  --deep-iteration        print each record, decompressing batches\n"
             "  --skip-record-metadata  leave offset, timestamp and sizes out of record lines\n"
-            "  --verify-index-only     check index entries against the log, printing only\n"
+            "  --verify-index[-only]   check index entries against the log, printing only\n"
             "                          mismatches\n"
             "  --index-sanity-check    only check that indexes are well formed\n"
             "  --max-message-size N    largest batch expected (default %d); a compressed\n"
@@ -976,6 +971,7 @@ static int dl_parse_opts(int argc, char **argv, struct dl_opts *o)
         {"deep-iteration", no_argument, NULL, OPT_DEEP},
         {"skip-record-metadata", no_argument, NULL, OPT_SKIP_META},
         {"verify-index-only", no_argument, NULL, OPT_VERIFY},
+        {"verify-index", no_argument, NULL, OPT_VERIFY},
         {"index-sanity-check", no_argument, NULL, OPT_SANITY},
         {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
         {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
