@@ -18,3 +18,14 @@ def sluice_bin():
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         pytest.fail(f"sluice binary not found at {path}: build it, or set SLUICE_BIN")
     return path
+
+
+@pytest.fixture
+def broker(sluice_bin, tmp_path):
+    """A running single-node broker on 127.0.0.1 and a free port; stopped after the test."""
+    from brokerutil import Broker
+
+    b = Broker(sluice_bin, tmp_path / "logs").start()
+    yield b
+    rc = b.stop()
+    assert rc in (0, None), f"broker exited with {rc}:\n{b.log_text()[-4000:]}"

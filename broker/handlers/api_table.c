@@ -1,0 +1,102 @@
+/*
+ * api_table.c - the table of implemented APIs: the server dispatches through it and
+ * ApiVersions answers from it, so what we advertise is exactly what we handle.
+ * Also the ApiVersions handler itself, which is the table's own reflection.
+ * Threads: read-only data; the handler runs on the broker loop thread.
+ */
+#include <limits.h>
+
+#include "../api.h"
+#include "handlers.h"
+
+#define NOFLEX INT16_MAX
+
+/* Sorted by key. Versions checked against apache/kafka's message schemas. */
+const struct sl_api sl_api_table[] = {
+    {18, 0, 3, 3, "ApiVersions", sl_handle_api_versions, NULL},
+};
+const int sl_api_table_len = (int)(sizeof(sl_api_table) / sizeof(sl_api_table[0]));
+
+const struct sl_api *sl_api_find(int16_t key)
+{
+    for (int i = 0; i < sl_api_table_len; i++) {
+        if (sl_api_table[i].key == key) {
+            return &sl_api_table[i];
+        }
+    }
+    return NULL;
+}
+
+int16_t sl_api_error_from_rc(int rc)
+{
+    switch (rc) {
+    case 0:
+        return KERR_NONE;
+    case SL_ECORRUPT:
+    case SL_ECRC:
+    case SL_ETRUNCATED:
+        return KERR_CORRUPT_MESSAGE;
+    case SL_ETOOLARGE:
+        return KERR_MESSAGE_TOO_LARGE;
+    case SL_ERANGE:
+        return KERR_OFFSET_OUT_OF_RANGE;
+    case SL_ECONFIG:
+        return KERR_INVALID_CONFIG;
+    case SL_EUNSUPPORTED:
+        return KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+    case SL_EEXIST:
+        return KERR_TOPIC_ALREADY_EXISTS;
+    case SL_ENOENT:
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    case SL_EFAILED:
+        return KERR_KAFKA_STORAGE_ERROR;
+    default:
+        return rc < 0 && rc > -4096 ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
+    }
+}
+
+/*
+ * ApiVersions v0-3. A version we do not support is answered in the v0 format with
+ * UNSUPPORTED_VERSION and our ranges, so the client can pick one (librdkafka sends v3 first).
+ * The response header is always v0, even for v3 (the server knows this exception).
+ */
+int sl_handle_api_versions(struct sl_request *req)
+{
+    const struct sl_api *self = sl_api_find(18);
+    int16_t v = req->api_version;
+    int16_t error = KERR_NONE;
+    if (v < self->min_version || v > self->max_version) {
+        error = KERR_UNSUPPORTED_VERSION;
+        v = 0;
+    } else if (v >= 3) {
+        struct sl_kp_reader *r = &req->body;
+        (void)sl_kp_read_cstr(r, 0); /* client_software_name */
+        (void)sl_kp_read_cstr(r, 0); /* client_software_version */
+        sl_kp_skip_tags(r);
+        if (r->err) {
+            return r->err;
+        }
+    }
+    struct sl_kp_writer *w = &req->resp;
+    sl_kp_write_i16(w, error);
+    if (v >= 3) {
+        sl_kp_write_carray_len(w, sl_api_table_len);
+    } else {
+        sl_kp_write_i32(w, sl_api_table_len);
+    }
+    for (int i = 0; i < sl_api_table_len; i++) {
+        sl_kp_write_i16(w, sl_api_table[i].key);
+        sl_kp_write_i16(w, sl_api_table[i].min_version);
+        sl_kp_write_i16(w, sl_api_table[i].max_version);
+        if (v >= 3) {
+            sl_kp_write_tags_empty(w);
+        }
+    }
+    if (v >= 1) {
+        sl_kp_write_i32(w, 0); /* throttle_time_ms */
+    }
+    if (v >= 3) {
+        sl_kp_write_tags_empty(w);
+    }
+    return SL_API_DONE;
+}
