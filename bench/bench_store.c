@@ -44,15 +44,15 @@
 
 struct opts {
     const char *dir;
-    int64_t append_bytes;  /* per append run */
-    int64_t pool_bytes;    /* pre-built batches, cycled */
-    int64_t fetch_bytes;   /* max_bytes of one sl_log_read */
+    int64_t append_bytes; /* per append run */
+    int64_t pool_bytes;   /* pre-built batches, cycled */
+    int64_t fetch_bytes;  /* max_bytes of one sl_log_read */
     int64_t recover_bytes[MAX_RECOVER];
     int nrecover;
     int reps;
-    int no_dd;             /* skip the dd baseline */
-    int keep_index;        /* recovery: leave .index/.timeindex in place */
-    int no_cold;           /* recovery: skip the cold-cache runs */
+    int no_dd;      /* skip the dd baseline */
+    int keep_index; /* recovery: leave .index/.timeindex in place */
+    int no_cold;    /* recovery: skip the cold-cache runs */
     int do_append, do_read, do_recover;
 };
 
@@ -60,8 +60,8 @@ struct pool {
     uint8_t **batch;
     size_t *len;
     size_t n;
-    size_t bytes;     /* sum of len */
-    int32_t records;  /* per batch */
+    size_t bytes;    /* sum of len */
+    int32_t records; /* per batch */
     size_t value_bytes;
 };
 
@@ -81,8 +81,8 @@ static void die(const char *what, const char *detail)
 }
 
 /* snprintf into a path buffer; a path that does not fit is a usage error, not a truncation. */
-__attribute__((format(printf, 3, 4))) static void path_fmt(char *out, size_t len,
-                                                           const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void path_fmt(char *out, size_t len, const char *fmt,
+                                                           ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -161,8 +161,7 @@ static const char *fmt_count(double v, char *buf, size_t len)
 
 /* ---- batches ---- */
 
-static size_t build_batch(uint8_t **out, int32_t n, size_t value_bytes, int64_t ts,
-                          uint64_t *rng)
+static size_t build_batch(uint8_t **out, int32_t n, size_t value_bytes, int64_t ts, uint64_t *rng)
 {
     struct sl_batch_builder b;
     uint8_t *val = malloc(value_bytes + 8);
@@ -385,9 +384,8 @@ static double validate_gbps(const struct opts *o, struct pool *p, int full)
 
 /* With keep != NULL the last run's log stays open in *keep (for the read part, whose pages are
  * then still cached) and its directory is keep_dir. */
-static struct append_result run_append(const struct opts *o, const char *name,
-                                       size_t value_bytes, const char *keep_dir,
-                                       struct sl_log **keep)
+static struct append_result run_append(const struct opts *o, const char *name, size_t value_bytes,
+                                       const char *keep_dir, struct sl_log **keep)
 {
     struct append_result r = {.name = name};
     struct pool p;
@@ -450,20 +448,19 @@ static void print_append(const struct opts *o, const struct append_result *r, in
            "no fsync ==\n");
     printf("   MB = 10^6 bytes of record batches as stored; median of %d runs (min..max)\n",
            o->reps);
-    printf("%-5s %7s %9s %6s %20s %8s %20s %14s %9s %8s\n", "recs", "batch_B", "rec/batch",
-           "MiB", "append MB/s", "rec/s", "dd MB/s", "vs_dd", "write(2)", "vs_write");
+    printf("%-5s %7s %9s %6s %20s %8s %20s %14s %9s %8s\n", "recs", "batch_B", "rec/batch", "MiB",
+           "append MB/s", "rec/s", "dd MB/s", "vs_dd", "write(2)", "vs_write");
     for (int i = 0; i < n; i++) {
         char ap[64], dd[64] = "-", ratio[64] = "-";
-        snprintf(ap, sizeof(ap), "%.0f (%.0f..%.0f)", r[i].mbps.med, r[i].mbps.min,
-                 r[i].mbps.max);
+        snprintf(ap, sizeof(ap), "%.0f (%.0f..%.0f)", r[i].mbps.med, r[i].mbps.min, r[i].mbps.max);
         if (!o->no_dd) {
             snprintf(dd, sizeof(dd), "%.0f (%.0f..%.0f)", r[i].dd_mbps.med, r[i].dd_mbps.min,
                      r[i].dd_mbps.max);
             snprintf(ratio, sizeof(ratio), "%.2f (%.2f..%.2f)", r[i].dd_ratio.med,
                      r[i].dd_ratio.min, r[i].dd_ratio.max);
         }
-        printf("%-5s %7zu %9d %6.0f %20s %8s %20s %14s %9.0f %8.2f\n", r[i].name,
-               r[i].batch_bytes, r[i].records_per_batch, (double)r[i].bytes / MIB, ap,
+        printf("%-5s %7zu %9d %6.0f %20s %8s %20s %14s %9.0f %8.2f\n", r[i].name, r[i].batch_bytes,
+               r[i].records_per_batch, (double)r[i].bytes / MIB, ap,
                fmt_count(r[i].recs.med, a, sizeof(a)), dd, ratio, r[i].write_mbps.med,
                r[i].mbps.med / r[i].write_mbps.med);
     }
@@ -577,8 +574,7 @@ struct read_result {
 
 /* Reads the log the append part left open; read once untimed first to be sure every page is
  * cached (the target is reads from the page cache). */
-static struct read_result run_read(const struct opts *o, const char *log_name,
-                                   struct sl_log *log)
+static struct read_result run_read(const struct opts *o, const char *log_name, struct sl_log *log)
 {
     struct read_result r = {.log_name = log_name};
     uint8_t *buf = malloc((size_t)o->fetch_bytes + (1 << 20));
@@ -639,8 +635,8 @@ static void print_read(const struct opts *o, const struct read_result *r, int n)
     for (int i = 0; i < n; i++) {
         for (int m = 0; m < 4; m++) {
             char range[64];
-            snprintf(range, sizeof(range), "%.2f (%.2f..%.2f)", r[i].gbps[m].med,
-                     r[i].gbps[m].min, r[i].gbps[m].max);
+            snprintf(range, sizeof(range), "%.2f (%.2f..%.2f)", r[i].gbps[m].med, r[i].gbps[m].min,
+                     r[i].gbps[m].max);
             printf("%-12s %-52s %8.0f %22s\n", r[i].log_name, read_mode_name[m],
                    (double)r[i].bytes / MIB, range);
         }
@@ -834,13 +830,13 @@ static void print_recover(const struct opts *o, const struct recover_result *r, 
     }
     printf("   disk MB/s: plain sequential read(2) of the same cold .log files (what the disk "
            "gives).\n   recovery info of the last run of each size:\n");
-    printf("%8s %9s %14s %15s %9s %8s  %s\n", "MiB", "segs_chk", "bytes_checked",
-           "bytes_truncated", "segs_del", "idx_rbt", "first_error");
+    printf("%8s %9s %14s %15s %9s %8s  %s\n", "MiB", "segs_chk", "bytes_checked", "bytes_truncated",
+           "segs_del", "idx_rbt", "first_error");
     for (int i = 0; i < n; i++) {
         const struct sl_log_recovery_info *f = &r[i].info;
         printf("%8.0f %9" PRId64 " %14" PRId64 " %15" PRId64 " %9" PRId64 " %8" PRId64 "  %.90s\n",
-               (double)r[i].bytes / MIB, f->segments_checked, f->bytes_checked,
-               f->bytes_truncated, f->segments_deleted, f->indexes_rebuilt, f->first_error);
+               (double)r[i].bytes / MIB, f->segments_checked, f->bytes_checked, f->bytes_truncated,
+               f->segments_deleted, f->indexes_rebuilt, f->first_error);
     }
 }
 
@@ -861,16 +857,15 @@ static void print_summary(const struct opts *o, const struct append_result *ar,
             printf("append %-5s %7.0f MB/s, %.2f x dd (dd %.0f MB/s); target >= 0.80: %s\n",
                    ar[i].name, ar[i].mbps.med, ratio, ar[i].dd_mbps.med, verdict(ratio, 0.8));
         } else {
-            printf("append %-5s %7.0f MB/s; dd not run (--no-dd)\n", ar[i].name,
-                   ar[i].mbps.med);
+            printf("append %-5s %7.0f MB/s; dd not run (--no-dd)\n", ar[i].name, ar[i].mbps.med);
         }
     }
     for (int i = 0; i < nread; i++) {
         static const enum read_mode shown[] = {RM_SENDFILE_PIPE, RM_READ_COPY};
         for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
             double g = rr[i].gbps[shown[k]].med;
-            printf("read   %-5s %7.2f GB/s via %-28.28s target >= 2 GB/s: %s\n",
-                   rr[i].log_name, g, read_mode_name[shown[k]], verdict(g, 2.0));
+            printf("read   %-5s %7.2f GB/s via %-24s target >= 2 GB/s: %s\n", rr[i].log_name, g,
+                   k == 0 ? "sendfile -> pipe," : "sl_log_read_copy,", verdict(g, 2.0));
         }
     }
 }
@@ -897,11 +892,16 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
     static const struct option lo[] = {
-        {"size-mib", required_argument, NULL, 's'}, {"recover-mib", required_argument, NULL, 'r'},
-        {"reps", required_argument, NULL, 'n'},     {"pool-mib", required_argument, NULL, 'p'},
-        {"fetch-kib", required_argument, NULL, 'f'}, {"no-dd", no_argument, NULL, 'd'},
-        {"only", required_argument, NULL, 'o'},     {"keep-index", no_argument, NULL, 'k'},
-        {"no-cold", no_argument, NULL, 'c'},        {"help", no_argument, NULL, 'h'},
+        {"size-mib", required_argument, NULL, 's'},
+        {"recover-mib", required_argument, NULL, 'r'},
+        {"reps", required_argument, NULL, 'n'},
+        {"pool-mib", required_argument, NULL, 'p'},
+        {"fetch-kib", required_argument, NULL, 'f'},
+        {"no-dd", no_argument, NULL, 'd'},
+        {"only", required_argument, NULL, 'o'},
+        {"keep-index", no_argument, NULL, 'k'},
+        {"no-cold", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof(*o));
