@@ -164,6 +164,11 @@ void sl_batch_set_log_append_time(uint8_t *buf, int64_t now_ms)
 int sl_varlong_read(const uint8_t **p, const uint8_t *end, int64_t *out)
 {
     const uint8_t *q = *p;
+    if (q < end && !(*q & 0x80)) { /* most record fields fit one byte */
+        *p = q + 1;
+        *out = (int64_t)(*q >> 1) ^ -(int64_t)(*q & 1);
+        return 0;
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
         if (q >= end) {
@@ -186,6 +191,11 @@ int sl_varlong_read(const uint8_t **p, const uint8_t *end, int64_t *out)
 int sl_varint_read(const uint8_t **p, const uint8_t *end, int32_t *out)
 {
     const uint8_t *q = *p;
+    if (q < end && !(*q & 0x80)) {
+        *p = q + 1;
+        *out = (int32_t)(*q >> 1) ^ -(int32_t)(*q & 1);
+        return 0;
+    }
     uint32_t v = 0;
     for (int shift = 0; shift < 35; shift += 7) {
         if (q >= end) {

@@ -48,6 +48,14 @@ static void test_hw_matches_table(void **state)
             assert_int_equal(sl_crc32c(0, buf + off, len), sl_crc32c_sw(0, buf + off, len));
         }
     }
+    /* Around the three-stream block sizes (3 x 256, 3 x 4096) of the hardware path. */
+    size_t lens[] = {767, 768, 769, 1536, 12287, 12288, 12289, 16363, 24576 + 771, 40000};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        for (size_t off = 0; off < 8; off++) {
+            assert_int_equal(sl_crc32c(0, buf + off, lens[i]),
+                             sl_crc32c_sw(0, buf + off, lens[i]));
+        }
+    }
     assert_int_equal(sl_crc32c(7, buf + 3, n), sl_crc32c_sw(7, buf + 3, n));
     free(buf);
 }
