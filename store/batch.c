@@ -215,6 +215,29 @@ int sl_varint_read(const uint8_t **p, const uint8_t *end, int32_t *out)
     return SL_ECORRUPT;
 }
 
+/* Inlined one-byte fast paths for the record walk; longer varints take the full decoder. */
+static inline int rd_varint(const uint8_t **p, const uint8_t *end, int32_t *out)
+{
+    const uint8_t *q = *p;
+    if (__builtin_expect(q < end && !(*q & 0x80), 1)) {
+        *p = q + 1;
+        *out = (int32_t)(*q >> 1) ^ -(int32_t)(*q & 1);
+        return 0;
+    }
+    return sl_varint_read(p, end, out);
+}
+
+static inline int rd_varlong(const uint8_t **p, const uint8_t *end, int64_t *out)
+{
+    const uint8_t *q = *p;
+    if (__builtin_expect(q < end && !(*q & 0x80), 1)) {
+        *p = q + 1;
+        *out = (int64_t)(*q >> 1) ^ -(int64_t)(*q & 1);
+        return 0;
+    }
+    return sl_varlong_read(p, end, out);
+}
+
 size_t sl_varlong_write(uint8_t *p, int64_t v)
 {
     uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
@@ -248,9 +271,9 @@ void sl_rec_iter_init(struct sl_rec_iter *it, const uint8_t *records, size_t len
 }
 
 /* A length-prefixed byte string: -1 is null, other negatives are corrupt. */
-static int read_bytes(const uint8_t **p, const uint8_t *end, const uint8_t **data, int32_t *len)
+static inline int read_bytes(const uint8_t **p, const uint8_t *end, const uint8_t **data, int32_t *len)
 {
-    int rc = sl_varint_read(p, end, len);
+    int rc = rd_varint(p, end, len);
     if (rc != 0) {
         return rc;
     }
@@ -295,7 +318,7 @@ int sl_rec_iter_next(struct sl_rec_iter *it, struct sl_record *rec, struct sl_er
                           it->remaining);
     }
     const uint8_t *p = it->p;
-    int rc = sl_varint_read(&p, it->end, &rec->length);
+    int rc = rd_varint(&p, it->end, &rec->length);
     if (rc != 0) {
         return sl_err_set(err, rc, "malformed record length");
     }
@@ -309,11 +332,11 @@ int sl_rec_iter_next(struct sl_rec_iter *it, struct sl_record *rec, struct sl_er
     }
     rec->attributes = (int8_t)*p++;
     int32_t hc;
-    if ((rc = sl_varlong_read(&p, end, &rec->timestamp_delta)) != 0 ||
-        (rc = sl_varint_read(&p, end, &rec->offset_delta)) != 0 ||
+    if ((rc = rd_varlong(&p, end, &rec->timestamp_delta)) != 0 ||
+        (rc = rd_varint(&p, end, &rec->offset_delta)) != 0 ||
         (rc = read_bytes(&p, end, &rec->key, &rec->key_len)) != 0 ||
         (rc = read_bytes(&p, end, &rec->value, &rec->value_len)) != 0 ||
-        (rc = sl_varint_read(&p, end, &hc)) != 0) {
+        (rc = rd_varint(&p, end, &hc)) != 0) {
         return sl_err_set(err, SL_ECORRUPT, "malformed record fields (%s)", sl_strerror(rc));
     }
     if (hc < 0) {
