@@ -3,8 +3,8 @@
  * errors instead of logging). Lines go to stderr with a UTC timestamp and level; sl_clog
  * prefixes a component such as "[source:netcat:r1]". Thread-safe: each line is one write(2).
  */
-#ifndef SL_LOG_H
-#define SL_LOG_H
+#ifndef SL_COMMON_LOG_H
+#define SL_COMMON_LOG_H
 
 enum sl_log_level {
     SL_LOG_ERROR = 0,

@@ -181,7 +181,9 @@ static void cp_read(const char *dir, const char *name, struct cp *cp)
         if (cp->n != count) {
             cp->n = 0;
         }
-        qsort(cp->e, cp->n, sizeof(*cp->e), cp_cmp);
+        if (cp->n > 0) {
+            qsort(cp->e, cp->n, sizeof(*cp->e), cp_cmp);
+        }
     }
     fclose(f);
 }
@@ -191,7 +193,7 @@ static int64_t cp_get(const struct cp *cp, const char *topic, int32_t partition,
     struct cp_entry key;
     snprintf(key.topic, sizeof(key.topic), "%s", topic);
     key.partition = partition;
-    struct cp_entry *e = bsearch(&key, cp->e, cp->n, sizeof(*cp->e), cp_cmp);
+    struct cp_entry *e = cp->n ? bsearch(&key, cp->e, cp->n, sizeof(*cp->e), cp_cmp) : NULL;
     return e ? e->offset : dflt;
 }
 

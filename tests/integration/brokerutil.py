@@ -41,7 +41,9 @@ class Broker:
         self.overrides = dict(overrides or {})
         self.config_file = config_file
         self.proc = None
-        self.stderr_path = os.path.join(self.log_dir, "..", f"broker-{self.port}.stderr")
+        parent = os.path.dirname(os.path.abspath(self.log_dir))
+        os.makedirs(parent, exist_ok=True)
+        self.stderr_path = os.path.join(parent, f"broker-{self.port}.stderr")
 
     @property
     def bootstrap(self):
