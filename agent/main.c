@@ -19,15 +19,20 @@ static int cmd_version(int argc, char **argv);
 static const struct subcommand subcommands[] = {
     {"help", cmd_help, "show this help"},
     {"version", cmd_version, "print the version"},
+    {"broker", sl_tool_broker_main, "run a Kafka-compatible broker"},
     {"dump-log", sl_tool_dump_log_main,
      "print the record batches of segment files (like Kafka's DumpLogSegments)"},
+    {"topics", sl_tool_topics_main, "create, list, describe, alter and delete topics"},
+    {"console-producer", sl_tool_console_producer_main, "send lines of stdin as records"},
+    {"console-consumer", sl_tool_console_consumer_main, "print the records of a topic"},
+    {"perf", sl_tool_perf_main, "producer and consumer load tests (perf produce|consume)"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: sluice <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
-        fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(out, "  %-17s %s\n", subcommands[i].name, subcommands[i].summary);
     }
     fprintf(out, "\nRun 'sluice <command> --help' for a command's options.\n");
 }

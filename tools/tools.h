@@ -6,5 +6,10 @@
 #define SL_TOOLS_H
 
 int sl_tool_dump_log_main(int argc, char **argv);
+int sl_tool_broker_main(int argc, char **argv);
+int sl_tool_topics_main(int argc, char **argv);
+int sl_tool_console_producer_main(int argc, char **argv);
+int sl_tool_console_consumer_main(int argc, char **argv);
+int sl_tool_perf_main(int argc, char **argv);
 
 #endif

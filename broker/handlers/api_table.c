@@ -13,7 +13,19 @@
 
 /* Sorted by key. Versions checked against apache/kafka's message schemas. */
 const struct sl_api sl_api_table[] = {
+    {0, 3, 8, 9, "Produce", sl_handle_produce, NULL},
+    {1, 4, 11, 12, "Fetch", sl_handle_fetch, sl_fetch_cancel},
+    {2, 1, 5, 6, "ListOffsets", sl_handle_list_offsets, NULL},
+    {3, 0, 8, 9, "Metadata", sl_handle_metadata, NULL},
     {18, 0, 3, 3, "ApiVersions", sl_handle_api_versions, NULL},
+    {19, 0, 4, 5, "CreateTopics", sl_handle_create_topics, NULL},
+    {20, 0, 3, 4, "DeleteTopics", sl_handle_delete_topics, NULL},
+    {22, 0, 1, 2, "InitProducerId", sl_handle_init_producer_id, NULL},
+    {23, 0, 3, 4, "OffsetForLeaderEpoch", sl_handle_offset_for_leader_epoch, NULL},
+    {32, 0, 2, 4, "DescribeConfigs", sl_handle_describe_configs, NULL},
+    {33, 0, 1, 2, "AlterConfigs", sl_handle_alter_configs, NULL},
+    {37, 0, 1, 2, "CreatePartitions", sl_handle_create_partitions, NULL},
+    {44, 0, 0, 1, "IncrementalAlterConfigs", sl_handle_incremental_alter_configs, NULL},
 };
 const int sl_api_table_len = (int)(sizeof(sl_api_table) / sizeof(sl_api_table[0]));
 

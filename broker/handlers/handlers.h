@@ -11,4 +11,22 @@
 
 int sl_handle_api_versions(struct sl_request *req);
 
+/* Data path (produce.c, fetch.c, list_offsets.c, producer.c, offset_for_leader_epoch.c). */
+int sl_handle_produce(struct sl_request *req);
+int sl_handle_fetch(struct sl_request *req);
+void sl_fetch_cancel(struct sl_request *req);
+int sl_handle_list_offsets(struct sl_request *req);
+int sl_handle_init_producer_id(struct sl_request *req);
+int sl_handle_offset_for_leader_epoch(struct sl_request *req);
+
+/* Admin (metadata.c, create_topics.c, delete_topics.c, create_partitions.c,
+ * describe_configs.c, alter_configs.c, incremental_alter_configs.c). */
+int sl_handle_metadata(struct sl_request *req);
+int sl_handle_create_topics(struct sl_request *req);
+int sl_handle_delete_topics(struct sl_request *req);
+int sl_handle_create_partitions(struct sl_request *req);
+int sl_handle_describe_configs(struct sl_request *req);
+int sl_handle_alter_configs(struct sl_request *req);
+int sl_handle_incremental_alter_configs(struct sl_request *req);
+
 #endif

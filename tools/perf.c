@@ -1,0 +1,615 @@
+/*
+ * perf.c - `sluice perf produce` and `sluice perf consume`: load generators with the output
+ * of Kafka's kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh, so numbers can be
+ * compared line for line. produce measures each record's latency from send to delivery
+ * report and prints a window line every 5 s plus Kafka's final summary; consume reads from
+ * the beginning of every partition (assigned, no group) and prints Kafka's one-line table.
+ * Main thread only: librdkafka's delivery reports are served by rd_kafka_poll here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools/rdk_util.h"
+#include "tools/tools.h"
+
+#define PERF_REPORT_US   5000000 /* Kafka's reporting interval */
+#define PERF_SAMPLES_MAX 500000  /* Kafka keeps at most this many latency samples */
+#define PERF_MB          (1024.0 * 1024.0)
+#define PERF_METADATA_MS 10000
+#define PERF_POLL_MS     100
+
+/* ---- produce ---- */
+
+struct pp_stats {
+    int64_t start_us;
+    int64_t count, bytes, failed;
+    int64_t total_lat_us, max_lat_us;
+    int64_t win_start_us, win_count, win_bytes, win_total_lat_us, win_max_lat_us;
+    int32_t *samples; /* latencies in ms of every sampling-th record */
+    size_t nsamples, samples_cap;
+};
+
+static void pp_usage(FILE *out)
+{
+    fprintf(out, "usage: sluice perf produce --topic T --num-records N --record-size S\n"
+                 "                           --throughput R [options]\n"
+                 "\n"
+                 "Options:\n"
+                 "  --topic T                      topic to produce to (required)\n"
+                 "  --num-records N                records to send (required)\n"
+                 "  --record-size S                bytes per record value (required)\n"
+                 "  --throughput R                 records/s at most; -1 for no limit (required)\n"
+                 "  --producer-props k=v [k=v...]  librdkafka producer properties\n"
+                 "  --producer.config FILE         producer properties file (k=v lines)\n"
+                 "  --bootstrap-server H:P         broker(s); or bootstrap.servers in the props\n"
+                 "  --help                         print this help\n"
+                 "\n"
+                 "acks defaults to 1. Prints a line every 5 s and a summary like Kafka's\n"
+                 "kafka-producer-perf-test. Exit status: 0 when every record was delivered,\n"
+                 "1 otherwise, 2 on a usage error.\n");
+}
+
+static void pp_record(struct pp_stats *s, int64_t lat_us, size_t bytes, int sampled)
+{
+    int64_t now = sl_mono_us();
+    s->count++;
+    s->bytes += (int64_t)bytes;
+    s->total_lat_us += lat_us;
+    s->max_lat_us = lat_us > s->max_lat_us ? lat_us : s->max_lat_us;
+    s->win_count++;
+    s->win_bytes += (int64_t)bytes;
+    s->win_total_lat_us += lat_us;
+    s->win_max_lat_us = lat_us > s->win_max_lat_us ? lat_us : s->win_max_lat_us;
+    if (sampled && s->nsamples < s->samples_cap) {
+        s->samples[s->nsamples++] = (int32_t)(lat_us / 1000);
+    }
+    if (now - s->win_start_us >= PERF_REPORT_US) {
+        double secs = (double)(now - s->win_start_us) / 1e6;
+        printf("%" PRId64 " records sent, %.1f records/sec (%.2f MB/sec), %.1f ms avg latency, "
+               "%.1f ms max latency.\n",
+               s->win_count, (double)s->win_count / secs, (double)s->win_bytes / PERF_MB / secs,
+               (double)s->win_total_lat_us / 1000.0 / (double)s->win_count,
+               (double)s->win_max_lat_us / 1000.0);
+        fflush(stdout);
+        s->win_start_us = now;
+        s->win_count = s->win_bytes = s->win_total_lat_us = s->win_max_lat_us = 0;
+    }
+}
+
+/*
+ * The opaque of each record carries its send time (us since start) shifted left by one,
+ * and in bit 0 whether its latency is sampled: no per-record allocation.
+ */
+static void pp_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct pp_stats *s = opaque;
+    uintptr_t tag = (uintptr_t)m->_private;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (s->failed++ == 0) {
+            fprintf(stderr, "perf produce: delivery failed: %s\n", rd_kafka_err2str(m->err));
+        }
+        return;
+    }
+    int64_t lat_us = sl_mono_us() - s->start_us - (int64_t)(tag >> 1);
+    pp_record(s, lat_us, m->len, (int)(tag & 1));
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void pp_summary(struct pp_stats *s)
+{
+    double ms = (double)(sl_mono_us() - s->start_us) / 1000.0;
+    double rps = ms > 0 ? 1000.0 * (double)s->count / ms : 0;
+    double mbps = ms > 0 ? 1000.0 * (double)s->bytes / PERF_MB / ms : 0;
+    int32_t p[4] = {0, 0, 0, 0};
+    static const double q[4] = {0.5, 0.95, 0.99, 0.999};
+    qsort(s->samples, s->nsamples, sizeof(*s->samples), cmp_i32);
+    for (int i = 0; i < 4 && s->nsamples > 0; i++) {
+        p[i] = s->samples[(size_t)(q[i] * (double)s->nsamples)];
+    }
+    printf("%" PRId64 " records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, "
+           "%.2f ms max latency, %" PRId32 " ms 50th, %" PRId32 " ms 95th, %" PRId32
+           " ms 99th, %" PRId32 " ms 99.9th.\n",
+           s->count, rps, mbps,
+           s->count ? (double)s->total_lat_us / 1000.0 / (double)s->count : 0.0,
+           (double)s->max_lat_us / 1000.0, p[0], p[1], p[2], p[3]);
+}
+
+struct pp_opts {
+    const char *topic;
+    const char *bootstrap;
+    int64_t num_records, record_size, throughput;
+    struct sl_props props;
+};
+
+/* Returns 0 to run, 2 for a usage error (already reported), 3 for --help. */
+static int pp_parse(struct pp_opts *o, int argc, char **argv)
+{
+    enum { O_TOPIC = 256, O_NUM, O_SIZE, O_TPUT, O_PROPS, O_PCONF, O_BOOT };
+    static const struct option longopts[] = {
+        {"topic", required_argument, NULL, O_TOPIC},
+        {"num-records", required_argument, NULL, O_NUM},
+        {"record-size", required_argument, NULL, O_SIZE},
+        {"throughput", required_argument, NULL, O_TPUT},
+        {"producer-props", required_argument, NULL, O_PROPS},
+        {"producer.config", required_argument, NULL, O_PCONF},
+        {"bootstrap-server", required_argument, NULL, O_BOOT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char errbuf[512];
+    int c, have_tput = 0;
+    o->num_records = o->record_size = -1;
+    /* '+': no permuting, so the values after --producer-props can be taken from argv. */
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+        const char *bad = NULL;
+        switch (c) {
+        case O_TOPIC:
+            o->topic = optarg;
+            break;
+        case O_NUM:
+            if (sl_parse_i64(optarg, 0, INT64_MAX, &o->num_records) != 0) {
+                bad = "--num-records must be a non-negative number";
+            }
+            break;
+        case O_SIZE:
+            if (sl_parse_i64(optarg, 0, 100 << 20, &o->record_size) != 0) {
+                bad = "--record-size must be a number of bytes up to 100 MiB";
+            }
+            break;
+        case O_TPUT:
+            have_tput = 1;
+            if (sl_parse_i64(optarg, -1, INT64_MAX, &o->throughput) != 0 || o->throughput == 0) {
+                bad = "--throughput must be a positive rate or -1";
+            }
+            break;
+        case O_PROPS:
+            /* Kafka's --producer-props takes one or more k=v words. */
+            if (sl_props_add_kv(&o->props, optarg) != 0) {
+                bad = "--producer-props expects key=value words";
+            }
+            while (bad == NULL && optind < argc && argv[optind][0] != '-') {
+                if (sl_props_add_kv(&o->props, argv[optind++]) != 0) {
+                    bad = "--producer-props expects key=value words";
+                }
+            }
+            break;
+        case O_PCONF:
+            if (sl_props_load_file(&o->props, optarg, errbuf, sizeof(errbuf)) != 0) {
+                fprintf(stderr, "perf produce: %s\n", errbuf);
+                return 2;
+            }
+            break;
+        case O_BOOT:
+            o->bootstrap = optarg;
+            break;
+        case 'h':
+            return 3;
+        case ':':
+            fprintf(stderr, "perf produce: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "perf produce: unknown option '%s'\n", argv[optind - 1]);
+            return 2;
+        }
+        if (bad != NULL) {
+            fprintf(stderr, "perf produce: %s\n", bad);
+            return 2;
+        }
+    }
+    const char *bad = NULL;
+    if (optind < argc) {
+        fprintf(stderr, "perf produce: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->topic == NULL) {
+        bad = "Missing required argument \"--topic\"";
+    } else if (o->num_records < 0) {
+        bad = "Missing required argument \"--num-records\"";
+    } else if (o->record_size < 0) {
+        bad = "Missing required argument \"--record-size\"";
+    } else if (!have_tput) {
+        bad = "Missing required argument \"--throughput\"";
+    } else if (o->bootstrap == NULL && sl_props_get(&o->props, "bootstrap.servers") == NULL) {
+        bad = "no broker: give --bootstrap-server or --producer-props bootstrap.servers=H:P";
+    }
+    if (bad != NULL) {
+        fprintf(stderr, "perf produce: %s\n", bad);
+        return 2;
+    }
+    return 0;
+}
+
+/* Sleeps as long as sending is ahead of --throughput (Kafka's ThroughputThrottler). */
+static void pp_throttle(rd_kafka_t *rk, const struct pp_opts *o, int64_t sent, int64_t start)
+{
+    if (o->throughput < 0) {
+        return;
+    }
+    int64_t due_us = (int64_t)((double)sent * 1e6 / (double)o->throughput);
+    int64_t ahead_us = due_us - (sl_mono_us() - start);
+    if (ahead_us > 1000) {
+        rd_kafka_poll(rk, (int)(ahead_us / 1000));
+    }
+}
+
+static int pp_run(rd_kafka_t *rk, const struct pp_opts *o, struct pp_stats *s)
+{
+    char *payload = malloc((size_t)o->record_size + 1);
+    if (payload == NULL) {
+        fprintf(stderr, "perf produce: out of memory\n");
+        return 1;
+    }
+    /* Like Kafka: one random payload of upper-case letters, sent every time. */
+    srand((unsigned)time(NULL));
+    for (int64_t i = 0; i < o->record_size; i++) {
+        payload[i] = (char)('A' + rand() % 26);
+    }
+    int64_t sampling =
+        o->num_records / (o->num_records < PERF_SAMPLES_MAX ? (o->num_records ? o->num_records : 1)
+                                                            : PERF_SAMPLES_MAX);
+    if (sampling < 1) {
+        sampling = 1;
+    }
+    int rc = 0;
+    int64_t i;
+    for (i = 0; i < o->num_records && !sl_rdk_stop && rc == 0; i++) {
+        uintptr_t tag = (uintptr_t)(sl_mono_us() - s->start_us) << 1 | (i % sampling == 0);
+        for (;;) {
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(o->topic), RD_KAFKA_V_VALUE(payload, (size_t)o->record_size),
+                RD_KAFKA_V_OPAQUE((void *)tag), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                break;
+            }
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                fprintf(stderr, "perf produce: %s\n", rd_kafka_err2str(err));
+                rc = 1;
+                break;
+            }
+            rd_kafka_poll(rk, 10);
+        }
+        rd_kafka_poll(rk, 0);
+        pp_throttle(rk, o, i + 1, s->start_us);
+    }
+    /* Records stay alive until delivered or failed (message.timeout.ms), so this ends. */
+    while (rd_kafka_outq_len(rk) > 0) {
+        rd_kafka_flush(rk, 1000);
+    }
+    free(payload);
+    pp_summary(s);
+    if (s->failed > 0) {
+        fprintf(stderr, "perf produce: %" PRId64 " of %" PRId64 " records failed\n", s->failed, i);
+        rc = 1;
+    }
+    return rc;
+}
+
+static int perf_produce(int argc, char **argv)
+{
+    struct pp_opts o;
+    struct pp_stats s;
+    char errbuf[512];
+    memset(&o, 0, sizeof(o));
+    memset(&s, 0, sizeof(s));
+    sl_props_init(&o.props);
+    int rc = pp_parse(&o, argc, argv);
+    if (rc != 0) {
+        pp_usage(rc == 3 ? stdout : stderr);
+        sl_props_fini(&o.props);
+        return rc == 3 ? 0 : 2;
+    }
+    rd_kafka_t *rk = NULL;
+    struct sl_props defaults;
+    sl_props_init(&defaults);
+    rc = sl_props_set(&defaults, "acks", "1");
+    for (size_t i = 0; rc == 0 && i < o.props.n; i++) {
+        rc = sl_props_set(&defaults, o.props.keys[i], o.props.values[i]);
+    }
+    rd_kafka_conf_t *conf =
+        rc == 0 ? sl_rdk_conf_new(&defaults, o.bootstrap, errbuf, sizeof(errbuf)) : NULL;
+    sl_props_fini(&defaults);
+    if (conf != NULL) {
+        rd_kafka_conf_set_opaque(conf, &s);
+        rd_kafka_conf_set_dr_msg_cb(conf, pp_on_delivery);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, sizeof(errbuf));
+        if (rk == NULL) {
+            rd_kafka_conf_destroy(conf);
+        }
+    }
+    s.samples_cap =
+        (size_t)(o.num_records < PERF_SAMPLES_MAX ? o.num_records : PERF_SAMPLES_MAX) + 1;
+    s.samples = malloc(s.samples_cap * sizeof(*s.samples));
+    if (rk == NULL || s.samples == NULL) {
+        fprintf(stderr, "perf produce: %s\n", rk == NULL ? errbuf : "out of memory");
+        rc = 1;
+    } else {
+        sl_rdk_catch_signals();
+        s.start_us = s.win_start_us = sl_mono_us();
+        rc = pp_run(rk, &o, &s);
+    }
+    fflush(stdout);
+    sl_rdk_destroy(rk);
+    free(s.samples);
+    sl_props_fini(&o.props);
+    return rc;
+}
+
+/* ---- consume ---- */
+
+struct pc_opts {
+    const char *bootstrap;
+    const char *topic;
+    int64_t messages, timeout_ms;
+    int hide_header;
+    struct sl_props props;
+};
+
+static void pc_usage(FILE *out)
+{
+    fprintf(out, "usage: sluice perf consume --bootstrap-server H:P --topic T --messages N "
+                 "[options]\n"
+                 "\n"
+                 "Options:\n"
+                 "  --bootstrap-server H:P     broker(s) to connect to (required;\n"
+                 "                             --broker-list is an alias)\n"
+                 "  --topic T                  topic to read from the beginning (required)\n"
+                 "  --messages N               records to read (required)\n"
+                 "  --timeout MS               give up after MS without a record (default 10000)\n"
+                 "  --consumer.config FILE     consumer properties file (k=v lines)\n"
+                 "  --hide-header              leave out the header line\n"
+                 "  --help                     print this help\n"
+                 "\n"
+                 "Prints kafka-consumer-perf-test's table. Exit status: 0 when N records were "
+                 "read,\n1 otherwise, 2 on a usage error.\n");
+}
+
+static int pc_parse(struct pc_opts *o, int argc, char **argv)
+{
+    enum { O_BOOT = 256, O_TOPIC, O_MSGS, O_TMO, O_CCONF, O_HIDE };
+    static const struct option longopts[] = {
+        {"bootstrap-server", required_argument, NULL, O_BOOT},
+        {"broker-list", required_argument, NULL, O_BOOT},
+        {"topic", required_argument, NULL, O_TOPIC},
+        {"messages", required_argument, NULL, O_MSGS},
+        {"timeout", required_argument, NULL, O_TMO},
+        {"consumer.config", required_argument, NULL, O_CCONF},
+        {"hide-header", no_argument, NULL, O_HIDE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char errbuf[512];
+    int c;
+    o->messages = -1;
+    o->timeout_ms = 10000;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_BOOT:
+            o->bootstrap = optarg;
+            break;
+        case O_TOPIC:
+            o->topic = optarg;
+            break;
+        case O_MSGS:
+            if (sl_parse_i64(optarg, 1, INT64_MAX, &o->messages) != 0) {
+                fprintf(stderr, "perf consume: --messages must be a positive number\n");
+                return 2;
+            }
+            break;
+        case O_TMO:
+            if (sl_parse_i64(optarg, 0, INT32_MAX, &o->timeout_ms) != 0) {
+                fprintf(stderr, "perf consume: --timeout must be milliseconds\n");
+                return 2;
+            }
+            break;
+        case O_CCONF:
+            if (sl_props_load_file(&o->props, optarg, errbuf, sizeof(errbuf)) != 0) {
+                fprintf(stderr, "perf consume: %s\n", errbuf);
+                return 2;
+            }
+            break;
+        case O_HIDE:
+            o->hide_header = 1;
+            break;
+        case 'h':
+            return 3;
+        case ':':
+            fprintf(stderr, "perf consume: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "perf consume: unknown option '%s'\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    const char *bad = NULL;
+    if (optind < argc) {
+        fprintf(stderr, "perf consume: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->bootstrap == NULL && sl_props_get(&o->props, "bootstrap.servers") == NULL) {
+        bad = "Missing required argument \"--bootstrap-server\"";
+    } else if (o->topic == NULL) {
+        bad = "Missing required argument \"--topic\"";
+    } else if (o->messages < 0) {
+        bad = "Missing required argument \"--messages\"";
+    }
+    if (bad != NULL) {
+        fprintf(stderr, "perf consume: %s\n", bad);
+        return 2;
+    }
+    return 0;
+}
+
+/* Kafka's default --date-format, "yyyy-MM-dd HH:mm:ss:SSS", in local time. */
+static void fmt_ms(char *buf, size_t len, int64_t ms)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ":%03d", (int)(ms % 1000));
+}
+
+/* Assigns every partition of the topic at its beginning. Returns 0 or 1 (reported). */
+static int pc_assign(rd_kafka_t *rk, const char *topic)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, PERF_METADATA_MS);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    }
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < md->topics[0].partition_cnt; i++) {
+        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = rd_kafka_assign(rk, parts);
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "perf consume: topic %s: %s\n", topic, rd_kafka_err2str(err));
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    if (md != NULL) {
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : 1;
+}
+
+static int pc_run(rd_kafka_t *rk, const struct pc_opts *o)
+{
+    int64_t start_ms = sl_wall_ms(), count = 0, bytes = 0;
+    if (pc_assign(rk, o->topic) != 0) {
+        return 1;
+    }
+    int64_t last_us = sl_mono_us();
+    while (count < o->messages && !sl_rdk_stop) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, PERF_POLL_MS);
+        if (m == NULL) {
+            if ((sl_mono_us() - last_us) / 1000 >= o->timeout_ms) {
+                break;
+            }
+            continue;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            count++;
+            bytes += (int64_t)(m->len + m->key_len);
+            last_us = sl_mono_us();
+        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            fprintf(stderr, "perf consume: %s\n", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+    }
+    int64_t end_ms = sl_wall_ms();
+    if (count < o->messages) {
+        fprintf(stderr,
+                "WARNING: Exiting before consuming the expected number of messages: timeout "
+                "(%" PRId64 " ms) exceeded. You can use the --timeout option to increase the "
+                "timeout.\n",
+                o->timeout_ms);
+    }
+    char start_s[64], end_s[64];
+    fmt_ms(start_s, sizeof(start_s), start_ms);
+    fmt_ms(end_s, sizeof(end_s), end_ms);
+    double secs = (double)(end_ms - start_ms) / 1000.0;
+    double mb = (double)bytes / PERF_MB;
+    int64_t fetch_ms = end_ms - start_ms; /* rebalance time is 0: no group */
+    if (!o->hide_header) {
+        printf("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, "
+               "nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n");
+    }
+    printf("%s, %s, %.4f, %.4f, %" PRId64 ", %.4f, %d, %" PRId64 ", %.4f, %.4f\n", start_s, end_s,
+           mb, secs > 0 ? mb / secs : 0.0, count, secs > 0 ? (double)count / secs : 0.0, 0,
+           fetch_ms, fetch_ms > 0 ? mb / ((double)fetch_ms / 1000.0) : 0.0,
+           fetch_ms > 0 ? (double)count / ((double)fetch_ms / 1000.0) : 0.0);
+    return count < o->messages ? 1 : 0;
+}
+
+static int perf_consume(int argc, char **argv)
+{
+    struct pc_opts o;
+    char errbuf[512];
+    memset(&o, 0, sizeof(o));
+    sl_props_init(&o.props);
+    int rc = pc_parse(&o, argc, argv);
+    if (rc != 0) {
+        pc_usage(rc == 3 ? stdout : stderr);
+        sl_props_fini(&o.props);
+        return rc == 3 ? 0 : 2;
+    }
+    rd_kafka_t *rk = NULL;
+    /* librdkafka's assign() wants a group.id, though no group is joined and nothing is
+     * committed; Kafka's tool names its group the same way. */
+    char gid[64];
+    snprintf(gid, sizeof(gid), "perf-consumer-%d", (int)getpid());
+    rc = sl_props_get(&o.props, "group.id") ? 0 : sl_props_set(&o.props, "group.id", gid);
+    rc |= sl_props_set(&o.props, "enable.auto.commit", "false");
+    rc |= sl_props_set(&o.props, "enable.auto.offset.store", "false");
+    rc |= sl_props_set(&o.props, "enable.partition.eof", "false");
+    rd_kafka_conf_t *conf =
+        rc == 0 ? sl_rdk_conf_new(&o.props, o.bootstrap, errbuf, sizeof(errbuf)) : NULL;
+    if (conf != NULL) {
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof(errbuf));
+        if (rk == NULL) {
+            rd_kafka_conf_destroy(conf);
+        }
+    }
+    if (rk == NULL) {
+        fprintf(stderr, "perf consume: %s\n", rc == 0 ? errbuf : "out of memory");
+        rc = 1;
+    } else {
+        sl_rdk_catch_signals();
+        rd_kafka_poll_set_consumer(rk);
+        rc = pc_run(rk, &o);
+        fflush(stdout);
+        rd_kafka_consumer_close(rk);
+    }
+    sl_rdk_destroy(rk);
+    sl_props_fini(&o.props);
+    return rc;
+}
+
+static void perf_usage(FILE *out)
+{
+    fprintf(out, "usage: sluice perf produce|consume [options]\n"
+                 "\n"
+                 "  produce   like kafka-producer-perf-test (sluice perf produce --help)\n"
+                 "  consume   like kafka-consumer-perf-test (sluice perf consume --help)\n");
+}
+
+/*
+ * `sluice perf produce|consume ...`. Returns 0 on success, 1 when records failed or were
+ * missing, 2 on a usage error. Blocks on the network for as long as the test runs.
+ */
+int sl_tool_perf_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        perf_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        perf_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "produce") == 0) {
+        return perf_produce(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "consume") == 0) {
+        return perf_consume(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "perf: unknown mode '%s'\n\n", argv[1]);
+    perf_usage(stderr);
+    return 2;
+}
