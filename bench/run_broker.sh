@@ -13,7 +13,10 @@
 #   PRODUCER_PROPS="linger.ms=5 batch.size=1000000" bench/run_broker.sh
 #
 # Env: BENCH_DIR (scratch dir parent, default /tmp), RECORDS (100 B records, default 5e6),
-# RECORDS_1K (1 KiB records, default 1e6), PRODUCER_PROPS (extra librdkafka properties).
+# RECORDS_1K (1 KiB records, default 1e6), PRODUCER_PROPS (extra librdkafka properties),
+# FETCH_SIZE (perf consume --fetch-size, Kafka's consumer-perf-test option: bytes per
+# partition per fetch; default 10 MiB, since librdkafka keeps one fetch in flight per broker
+# and a 1 MiB fetch of one partition leaves the consumer waiting on round trips).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +24,7 @@ base=${BENCH_DIR:-/tmp}
 records=${RECORDS:-5000000}
 records_1k=${RECORDS_1K:-1000000}
 props=${PRODUCER_PROPS:-}
+fetch_size=${FETCH_SIZE:-10485760}
 
 cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$root/build-bench" -j"$(nproc)" --target sluice >/dev/null
@@ -76,8 +80,9 @@ t1=$(cpu_ticks)
 echo "broker CPU: $(per_million "$t0" "$t1" "$records_1k") s per million records"
 echo
 
-echo "== 3. perf consume: the $records records of 100 B, from page cache =="
+echo "== 3. perf consume: the $records records of 100 B, from page cache, --fetch-size $fetch_size =="
 t0=$(cpu_ticks)
-"$sluice" perf consume --bootstrap-server "$bs" --topic p100 --messages "$records"
+"$sluice" perf consume --bootstrap-server "$bs" --topic p100 --messages "$records" \
+    --fetch-size "$fetch_size"
 t1=$(cpu_ticks)
 echo "broker CPU: $(per_million "$t0" "$t1" "$records") s per million records"

@@ -347,6 +347,8 @@ static int perf_produce(int argc, char **argv)
 
 /* ---- consume ---- */
 
+#define PERF_CONSUME_BATCH 4096
+
 struct pc_opts {
     const char *bootstrap;
     const char *topic;
@@ -367,6 +369,7 @@ static void pc_usage(FILE *out)
                  "  --messages N               records to read (required)\n"
                  "  --timeout MS               give up after MS without a record (default 10000)\n"
                  "  --consumer.config FILE     consumer properties file (k=v lines)\n"
+                 "  --fetch-size BYTES         bytes per partition per fetch (default 1048576)\n"
                  "  --hide-header              leave out the header line\n"
                  "  --help                     print this help\n"
                  "\n"
@@ -376,7 +379,7 @@ static void pc_usage(FILE *out)
 
 static int pc_parse(struct pc_opts *o, int argc, char **argv)
 {
-    enum { O_BOOT = 256, O_TOPIC, O_MSGS, O_TMO, O_CCONF, O_HIDE };
+    enum { O_BOOT = 256, O_TOPIC, O_MSGS, O_TMO, O_CCONF, O_HIDE, O_FETCH };
     static const struct option longopts[] = {
         {"bootstrap-server", required_argument, NULL, O_BOOT},
         {"broker-list", required_argument, NULL, O_BOOT},
@@ -385,10 +388,12 @@ static int pc_parse(struct pc_opts *o, int argc, char **argv)
         {"timeout", required_argument, NULL, O_TMO},
         {"consumer.config", required_argument, NULL, O_CCONF},
         {"hide-header", no_argument, NULL, O_HIDE},
+        {"fetch-size", required_argument, NULL, O_FETCH},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char errbuf[512];
+    int64_t fetch_size;
     int c;
     o->messages = -1;
     o->timeout_ms = 10000;
@@ -420,6 +425,13 @@ static int pc_parse(struct pc_opts *o, int argc, char **argv)
             break;
         case O_HIDE:
             o->hide_header = 1;
+            break;
+        case O_FETCH: /* Kafka's --fetch-size: bytes per partition per fetch request */
+            if (sl_parse_i64(optarg, 1, INT32_MAX, &fetch_size) != 0 ||
+                sl_props_set(&o->props, "fetch.message.max.bytes", optarg) != 0) {
+                fprintf(stderr, "perf consume: --fetch-size must be a positive byte count\n");
+                return 2;
+            }
             break;
         case 'h':
             return 3;
@@ -495,23 +507,31 @@ static int pc_run(rd_kafka_t *rk, const struct pc_opts *o)
         return 1;
     }
     int64_t last_us = sl_mono_us();
+    /* Messages are taken from the consumer queue in batches: one call per message
+     * (rd_kafka_consumer_poll) costs more than the rest of the client's work per record. */
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    rd_kafka_message_t *batch[PERF_CONSUME_BATCH];
     while (count < o->messages && !sl_rdk_stop) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, PERF_POLL_MS);
-        if (m == NULL) {
+        ssize_t n = rd_kafka_consume_batch_queue(q, PERF_POLL_MS, batch, PERF_CONSUME_BATCH);
+        if (n <= 0) {
             if ((sl_mono_us() - last_us) / 1000 >= o->timeout_ms) {
                 break;
             }
             continue;
         }
-        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            count++;
-            bytes += (int64_t)(m->len + m->key_len);
-            last_us = sl_mono_us();
-        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            fprintf(stderr, "perf consume: %s\n", rd_kafka_message_errstr(m));
+        for (ssize_t i = 0; i < n; i++) {
+            rd_kafka_message_t *m = batch[i];
+            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                count++;
+                bytes += (int64_t)(m->len + m->key_len);
+            } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                fprintf(stderr, "perf consume: %s\n", rd_kafka_message_errstr(m));
+            }
+            rd_kafka_message_destroy(m);
         }
-        rd_kafka_message_destroy(m);
+        last_us = sl_mono_us();
     }
+    rd_kafka_queue_destroy(q);
     int64_t end_ms = sl_wall_ms();
     if (count < o->messages) {
         fprintf(stderr,
