@@ -29,7 +29,9 @@ int sl_log_level_from_name(const char *name)
     return -1;
 }
 
-static void vlog(const char *component, enum sl_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vlog(const char *component,
+                                                    enum sl_log_level level, const char *fmt,
+                                                    va_list ap)
 {
     if ((int)level > __atomic_load_n(&g_level, __ATOMIC_RELAXED)) {
         return;

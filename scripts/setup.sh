@@ -33,8 +33,8 @@ packages=(
     zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
     # broker and agent: event loop, YAML configuration, Kafka client for the tools and sink
     libuv1-dev libyaml-dev librdkafka-dev
-    # unit tests
-    libcmocka-dev
+    # unit tests; clang and its runtime for the libFuzzer runs
+    libcmocka-dev clang libclang-rt-14-dev
     # integration tests: Debian's python3 with independent Kafka client libraries
     python3 python3-pytest python3-kafka python3-lz4 python3-snappy python3-zstandard
     python3-confluent-kafka kcat netcat-openbsd

@@ -14,6 +14,17 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)") || status=1
 
+# A short libFuzzer run of every fuzz target (request decoder, record batch reader), on a
+# clang build of its own; the seed corpora were already replayed by ctest above.
+if [ "${SLUICE_SKIP_FUZZ:-0}" != 1 ]; then
+    CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSLUICE_FUZZ=ON \
+        -DSLUICE_SANITIZE=address,undefined >/dev/null
+    fuzz_targets=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+    # shellcheck disable=SC2086
+    cmake --build build-fuzz -j "$(nproc)" --target $fuzz_targets >/dev/null
+    (cd build-fuzz && ctest -L fuzz-run --output-on-failure) || status=1
+fi
+
 export SLUICE_BIN="$PWD/$build_dir/sluice"
 set +e
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
