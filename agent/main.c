@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "tools/tools.h"
 
 struct subcommand {
@@ -19,6 +20,7 @@ static int cmd_version(int argc, char **argv);
 static const struct subcommand subcommands[] = {
     {"help", cmd_help, "show this help"},
     {"version", cmd_version, "print the version"},
+    {"agent", sl_agent_main, "run a pipeline: sources -> channels -> sinks (agent -f FILE)"},
     {"broker", sl_tool_broker_main, "run a Kafka-compatible broker"},
     {"dump-log", sl_tool_dump_log_main,
      "print the record batches of segment files (like Kafka's DumpLogSegments)"},
@@ -26,6 +28,8 @@ static const struct subcommand subcommands[] = {
     {"console-producer", sl_tool_console_producer_main, "send lines of stdin as records"},
     {"console-consumer", sl_tool_console_consumer_main, "print the records of a topic"},
     {"perf", sl_tool_perf_main, "producer and consumer load tests (perf produce|consume)"},
+    {"consumer-groups", sl_tool_consumer_groups_main,
+     "list, describe, delete consumer groups and reset their offsets"},
 };
 
 static void usage(FILE *out)

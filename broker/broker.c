@@ -46,6 +46,7 @@ void sl_broker_config_default(struct sl_broker_config *cfg)
     cfg->auto_create_topics = 1;
     cfg->socket_request_max_bytes = 104857600;
     cfg->fetch_max_bytes = 57671680;
+    sl_groups_config_default(&cfg->groups);
     sl_store_config_default(&cfg->store);
 }
 
@@ -252,6 +253,26 @@ int sl_broker_config_set(struct sl_broker_config *cfg, const char *key, const ch
         cfg->store.flush_check_interval_ms = rc ? cfg->store.flush_check_interval_ms : v;
         return rc;
     }
+    if (strcmp(key, "offsets.topic.num.partitions") == 0) {
+        rc = parse_int(key, value, 1, 100000, &v, err);
+        cfg->groups.offsets_partitions = rc ? cfg->groups.offsets_partitions : (int32_t)v;
+        return rc;
+    }
+    if (strcmp(key, "offsets.retention.minutes") == 0) {
+        rc = parse_int(key, value, 1, INT32_MAX, &v, err);
+        cfg->groups.offsets_retention_ms = rc ? cfg->groups.offsets_retention_ms : v * 60000;
+        return rc;
+    }
+    if (strcmp(key, "group.min.session.timeout.ms") == 0) {
+        rc = parse_int(key, value, 0, INT32_MAX, &v, err);
+        cfg->groups.min_session_timeout_ms = rc ? cfg->groups.min_session_timeout_ms : (int32_t)v;
+        return rc;
+    }
+    if (strcmp(key, "group.max.session.timeout.ms") == 0) {
+        rc = parse_int(key, value, 0, INT32_MAX, &v, err);
+        cfg->groups.max_session_timeout_ms = rc ? cfg->groups.max_session_timeout_ms : (int32_t)v;
+        return rc;
+    }
     if (strcmp(key, "zookeeper.connect") == 0) {
         return sl_err_set(err, SL_ECONFIG,
                           "%s: clustering through ZooKeeper is not in this build; remove the "
@@ -339,6 +360,14 @@ void sl_broker_config_each(const struct sl_broker_config *cfg, sl_broker_config_
     cb(arg, "log.flush.offset.checkpoint.interval.ms", buf);
     snprintf(buf, sizeof(buf), "%" PRId64, cfg->store.flush_check_interval_ms);
     cb(arg, "log.flush.scheduler.interval.ms", buf);
+    snprintf(buf, sizeof(buf), "%" PRId32, cfg->groups.offsets_partitions);
+    cb(arg, "offsets.topic.num.partitions", buf);
+    snprintf(buf, sizeof(buf), "%" PRId64, cfg->groups.offsets_retention_ms / 60000);
+    cb(arg, "offsets.retention.minutes", buf);
+    snprintf(buf, sizeof(buf), "%" PRId32, cfg->groups.min_session_timeout_ms);
+    cb(arg, "group.min.session.timeout.ms", buf);
+    snprintf(buf, sizeof(buf), "%" PRId32, cfg->groups.max_session_timeout_ms);
+    cb(arg, "group.max.session.timeout.ms", buf);
     struct each_ctx ctx = {cb, arg};
     sl_log_config_each(&cfg->store.defaults, each_log_key, &ctx);
 }
@@ -585,6 +614,9 @@ int sl_broker_create(const struct sl_broker_config *cfg, uv_loop_t *loop, struct
         sl_err_set(err, rc, "producer state: %s", sl_strerror(rc));
     }
     if (rc == 0) {
+        rc = sl_groups_create(&b->cfg.groups, b, &b->groups, err);
+    }
+    if (rc == 0) {
         rc = sl_server_create(b, loop, b->cfg.listen_host, b->cfg.listen_port,
                               b->cfg.socket_request_max_bytes, &b->server, err);
     }
@@ -594,6 +626,8 @@ int sl_broker_create(const struct sl_broker_config *cfg, uv_loop_t *loop, struct
         return rc;
     }
     advertised_resolve(b);
+    /* last: a started timer must be closed on the loop before the broker is freed */
+    sl_groups_start(b->groups, loop);
     *out = b;
     return 0;
 }
@@ -612,6 +646,7 @@ void sl_broker_stop(struct sl_broker *b)
     if (b->server) {
         sl_server_stop(b->server); /* cancels parked requests, so fetch waiters empty out */
     }
+    sl_groups_stop(b->groups); /* closes the tick timer; the loop runs before destroy */
 }
 
 int sl_broker_destroy(struct sl_broker *b, int clean)
@@ -622,6 +657,7 @@ int sl_broker_destroy(struct sl_broker *b, int clean)
     sl_server_destroy(b->server);
     sl_fetch_waiters_destroy(b->fetch_waiters);
     sl_producers_destroy(b->producers);
+    sl_groups_destroy(b->groups);
     sl_topics_destroy(b->topics);
     int rc = 0;
     for (int i = 0; i < b->nstores; i++) {

@@ -15,6 +15,7 @@
 
 #include "../common/sl_err.h"
 #include "../store/store.h"
+#include "group/group.h"
 
 #define SL_BROKER_MAX_LOG_DIRS 16
 
@@ -31,6 +32,7 @@ struct sl_broker_config {
     int auto_create_topics;            /* auto.create.topics.enable (true) */
     int64_t socket_request_max_bytes;  /* socket.request.max.bytes (104857600) */
     int64_t fetch_max_bytes;           /* fetch.max.bytes (57671680): cap per Fetch response */
+    struct sl_groups_config groups;    /* group.*.session.timeout.ms, offsets.* */
     struct sl_store_config store;      /* log.* defaults, retention/flush/checkpoint timers;
                                           store.log_dir is set per directory at create */
 };
@@ -65,6 +67,7 @@ struct sl_broker {
     struct sl_server *server;             /* listener and connections (broker/server.c) */
     struct sl_fetch_waiters *fetch_waiters; /* parked long-poll fetches (handlers/fetch.c) */
     struct sl_producers *producers;       /* idempotent producer state (handlers/producer.c) */
+    struct sl_groups *groups;             /* group coordinator (broker/group) */
     char cluster_id[64];                  /* persisted in meta.properties of the first dir */
     int stopping;
 };

@@ -11,5 +11,6 @@ int sl_tool_topics_main(int argc, char **argv);
 int sl_tool_console_producer_main(int argc, char **argv);
 int sl_tool_console_consumer_main(int argc, char **argv);
 int sl_tool_perf_main(int argc, char **argv);
+int sl_tool_consumer_groups_main(int argc, char **argv);
 
 #endif

@@ -13,10 +13,21 @@
 
 /* Sorted by key. Versions checked against apache/kafka's message schemas. */
 const struct sl_api sl_api_table[] = {
-    {0, 3, 8, 9, "Produce", sl_handle_produce, NULL},
+    /* Produce from v0, though only magic-2 batches are accepted: librdkafka up to 2.11
+     * compresses gzip/snappy/lz4 only for a broker whose Produce range reaches v0. */
+    {0, 0, 8, 9, "Produce", sl_handle_produce, NULL},
     {1, 4, 11, 12, "Fetch", sl_handle_fetch, sl_fetch_cancel},
     {2, 1, 5, 6, "ListOffsets", sl_handle_list_offsets, NULL},
     {3, 0, 8, 9, "Metadata", sl_handle_metadata, NULL},
+    {8, 2, 7, 8, "OffsetCommit", sl_handle_offset_commit, NULL},
+    {9, 1, 5, 6, "OffsetFetch", sl_handle_offset_fetch, NULL},
+    {10, 0, 2, 3, "FindCoordinator", sl_handle_find_coordinator, NULL},
+    {11, 0, 5, 6, "JoinGroup", sl_handle_join_group, sl_group_request_cancel},
+    {12, 0, 3, 4, "Heartbeat", sl_handle_heartbeat, NULL},
+    {13, 0, 3, 4, "LeaveGroup", sl_handle_leave_group, NULL},
+    {14, 0, 3, 4, "SyncGroup", sl_handle_sync_group, sl_group_request_cancel},
+    {15, 0, 4, 5, "DescribeGroups", sl_handle_describe_groups, NULL},
+    {16, 0, 2, 3, "ListGroups", sl_handle_list_groups, NULL},
     {18, 0, 3, 3, "ApiVersions", sl_handle_api_versions, NULL},
     {19, 0, 4, 5, "CreateTopics", sl_handle_create_topics, NULL},
     {20, 0, 3, 4, "DeleteTopics", sl_handle_delete_topics, NULL},
@@ -25,6 +36,7 @@ const struct sl_api sl_api_table[] = {
     {32, 0, 2, 4, "DescribeConfigs", sl_handle_describe_configs, NULL},
     {33, 0, 1, 2, "AlterConfigs", sl_handle_alter_configs, NULL},
     {37, 0, 1, 2, "CreatePartitions", sl_handle_create_partitions, NULL},
+    {42, 0, 1, 2, "DeleteGroups", sl_handle_delete_groups, NULL},
     {44, 0, 0, 1, "IncrementalAlterConfigs", sl_handle_incremental_alter_configs, NULL},
 };
 const int sl_api_table_len = (int)(sizeof(sl_api_table) / sizeof(sl_api_table[0]));

@@ -29,4 +29,17 @@ int sl_handle_describe_configs(struct sl_request *req);
 int sl_handle_alter_configs(struct sl_request *req);
 int sl_handle_incremental_alter_configs(struct sl_request *req);
 
+/* Groups (find_coordinator.c, join_group.c, offset_commit.c, group_admin.c). */
+int sl_handle_find_coordinator(struct sl_request *req);
+int sl_handle_join_group(struct sl_request *req);
+int sl_handle_sync_group(struct sl_request *req);
+int sl_handle_heartbeat(struct sl_request *req);
+int sl_handle_leave_group(struct sl_request *req);
+void sl_group_request_cancel(struct sl_request *req);
+int sl_handle_offset_commit(struct sl_request *req);
+int sl_handle_offset_fetch(struct sl_request *req);
+int sl_handle_list_groups(struct sl_request *req);
+int sl_handle_describe_groups(struct sl_request *req);
+int sl_handle_delete_groups(struct sl_request *req);
+
 #endif

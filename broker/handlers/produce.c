@@ -55,9 +55,11 @@ static int16_t append_error(int rc)
 
 /*
  * Kafka's ProduceRequest.validateRecords for v3+: exactly one record batch of magic 2 per
- * partition. Fills h from the header. Returns a Kafka error code.
+ * partition (applied to v0-2 too, which we accept only with magic-2 batches). Fills h from
+ * the header. Returns a Kafka error code.
  */
-static int16_t check_one_batch(struct sl_kp_bytes rec, struct sl_batch_hdr *h, struct sl_err *err)
+static int16_t check_one_batch(int16_t version, struct sl_kp_bytes rec, struct sl_batch_hdr *h,
+                               struct sl_err *err)
 {
     if (rec.len <= 0) {
         sl_err_set(err, SL_ECORRUPT, "a produce request needs exactly one record batch");
@@ -65,7 +67,9 @@ static int16_t check_one_batch(struct sl_kp_bytes rec, struct sl_batch_hdr *h, s
     }
     int rc = sl_batch_parse_header(rec.p, (size_t)rec.len, h, err);
     if (rc == SL_EUNSUPPORTED) {
-        return KERR_INVALID_RECORD; /* magic 0/1 in a v3+ request */
+        /* Magic 0/1: invalid in a v3+ request (Kafka's rule); in v0-2 a format we do not
+         * store (we keep only record batches v2, so that data is served as written). */
+        return version >= 3 ? KERR_INVALID_RECORD : KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
     }
     if (rc) {
         return KERR_CORRUPT_MESSAGE;
@@ -98,7 +102,7 @@ static void produce_partition(struct sl_request *req, const char *topic,
         return;
     }
     struct sl_batch_hdr h;
-    int16_t code = check_one_batch(pp->records, &h, &err);
+    int16_t code = check_one_batch(req->api_version, pp->records, &h, &err);
     if (code != KERR_NONE) {
         set_error(rp, code);
         set_message(req, rp, err.msg);

@@ -21,7 +21,7 @@
 
 #include "kp.h"
 
-#define SL_MSG_PRODUCE_MIN      3
+#define SL_MSG_PRODUCE_MIN      0
 #define SL_MSG_PRODUCE_MAX      8
 #define SL_MSG_FETCH_MIN        4
 #define SL_MSG_FETCH_MAX        11

@@ -1,7 +1,9 @@
 /*
- * msg_produce.c - Produce (api key 0) v3-8, request and response, both directions.
- * Checked against apache/kafka ProduceRequest.json / ProduceResponse.json: v3 adds
- * TransactionalId, v5 LogStartOffset, v8 RecordErrors and ErrorMessage; flexible from v9.
+ * msg_produce.c - Produce (api key 0) v0-8, request and response, both directions.
+ * Checked against apache/kafka ProduceRequest.json / ProduceResponse.json: v1 adds
+ * ThrottleTimeMs, v2 LogAppendTimeMs, v3 TransactionalId, v5 LogStartOffset, v8 RecordErrors
+ * and ErrorMessage; flexible from v9. (v0-2 carry the same records field; the handler accepts
+ * only magic-2 batches in it.)
  * Pure code (see msg_data.h); one thread per reader/writer/arena.
  */
 #include "msg_data.h"
@@ -19,7 +21,11 @@ int sl_msg_produce_req_decode(struct sl_kp_reader *r, int16_t version, struct sl
     if (!version_ok(version)) {
         return SL_EUNSUPPORTED;
     }
-    out->transactional_id = sl_kp_read_str(r, 1);
+    out->transactional_id.p = NULL;
+    out->transactional_id.len = -1;
+    if (version >= 3) {
+        out->transactional_id = sl_kp_read_str(r, 1);
+    }
     out->acks = sl_kp_read_i16(r);
     out->timeout_ms = sl_kp_read_i32(r);
     /* a topic is at least a name length and a partition count; a partition 8 bytes */
@@ -41,7 +47,9 @@ int sl_msg_produce_req_decode(struct sl_kp_reader *r, int16_t version, struct sl
 void sl_msg_produce_req_encode(struct sl_kp_writer *w, int16_t version,
                                const struct sl_produce_req *m)
 {
-    sl__data_write_str(w, m->transactional_id);
+    if (version >= 3) {
+        sl__data_write_str(w, m->transactional_id);
+    }
     sl_kp_write_i16(w, m->acks);
     sl_kp_write_i32(w, m->timeout_ms);
     sl_kp_write_i32(w, m->ntopics);
@@ -75,7 +83,7 @@ int sl_msg_produce_resp_decode(struct sl_kp_reader *r, int16_t version, struct s
             p->index = sl_kp_read_i32(r);
             p->error_code = sl_kp_read_i16(r);
             p->base_offset = sl_kp_read_i64(r);
-            p->log_append_time_ms = sl_kp_read_i64(r); /* v2+ */
+            p->log_append_time_ms = version >= 2 ? sl_kp_read_i64(r) : -1;
             p->log_start_offset = version >= 5 ? sl_kp_read_i64(r) : -1;
             p->error_message.len = -1;
             if (version >= 8) {
@@ -90,7 +98,7 @@ int sl_msg_produce_resp_decode(struct sl_kp_reader *r, int16_t version, struct s
             }
         }
     }
-    out->throttle_time_ms = sl_kp_read_i32(r); /* v1+ */
+    out->throttle_time_ms = version >= 1 ? sl_kp_read_i32(r) : 0;
     return sl__data_result(r);
 }
 
@@ -107,7 +115,9 @@ void sl_msg_produce_resp_encode(struct sl_kp_writer *w, int16_t version,
             sl_kp_write_i32(w, p->index);
             sl_kp_write_i16(w, p->error_code);
             sl_kp_write_i64(w, p->base_offset);
-            sl_kp_write_i64(w, p->log_append_time_ms);
+            if (version >= 2) {
+                sl_kp_write_i64(w, p->log_append_time_ms);
+            }
             if (version >= 5) {
                 sl_kp_write_i64(w, p->log_start_offset);
             }
@@ -121,5 +131,7 @@ void sl_msg_produce_resp_encode(struct sl_kp_writer *w, int16_t version,
             }
         }
     }
-    sl_kp_write_i32(w, m->throttle_time_ms);
+    if (version >= 1) {
+        sl_kp_write_i32(w, m->throttle_time_ms);
+    }
 }

@@ -38,6 +38,7 @@ TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 FENCED_LEADER_EPOCH = 74
 UNKNOWN_LEADER_EPOCH = 75
 INVALID_RECORD = 87
+UNSUPPORTED_FOR_MESSAGE_FORMAT = 43
 
 
 def make_broker(sluice_bin, log_dir, **kw):
@@ -154,7 +155,8 @@ def batch(values, producer_id=-1, epoch=-1, seq=-1, codec=0, ts=None):
 def produce(conn, topic, partition, records, acks=-1, version=7, txn=None, append_time=None):
     """Produce one partition; returns (error, base_offset, log_start_offset) or None (acks 0).
     append_time: a list that receives the response's log_append_time_ms."""
-    body = s16(txn) + struct.pack(">hi", acks, 10000) + struct.pack(">i", 1) + s16(topic)
+    body = s16(txn) if version >= 3 else b""
+    body += struct.pack(">hi", acks, 10000) + struct.pack(">i", 1) + s16(topic)
     body += struct.pack(">ii", 1, partition)
     body += struct.pack(">i", -1) if records is None else struct.pack(">i", len(records)) + records
     corr = conn.send(0, version, body)
@@ -163,7 +165,8 @@ def produce(conn, topic, partition, records, acks=-1, version=7, txn=None, appen
     r = conn.recv(corr)
     assert r.i32() == 1 and r.string() == topic and r.i32() == 1
     assert r.i32() == partition
-    err, base, log_append_time = r.i16(), r.i64(), r.i64()
+    err, base = r.i16(), r.i64()
+    log_append_time = r.i64() if version >= 2 else None
     if append_time is not None:
         append_time.append(log_append_time)
     start = r.i64() if version >= 5 else None
@@ -172,7 +175,8 @@ def produce(conn, topic, partition, records, acks=-1, version=7, txn=None, appen
             r.i32()
             r.string()
         r.string()
-    assert r.i32() == 0  # throttle
+    if version >= 1:
+        assert r.i32() == 0  # throttle
     assert r.p == len(r.d)
     return err, base, start
 
@@ -389,7 +393,11 @@ def advertised_apis(broker):
     r = c.call(18, 0, b"")
     c.close()
     assert r.i16() == 0
-    return {r.i16() for _ in range(r.i32()) if (r.i16(), r.i16())}
+    keys = set()
+    for _ in range(r.i32()):
+        key, _min, _max = r.i16(), r.i16(), r.i16()
+        keys.add(key)
+    return keys
 
 
 def disk_codecs(sluice_bin, broker, topic):
@@ -419,7 +427,8 @@ def test_data_codecs_on_disk(broker, sluice_bin, codec):
     assert [m.value() for m in got] == values
 
     # librdkafka compresses gzip/snappy/lz4 only for brokers that advertise FindCoordinator
-    # (its marker for Kafka >= 0.8.2); zstd needs Produce v7.
+    # (its marker for Kafka >= 0.8.2), which the group coordinator brings; zstd needs
+    # Produce v7.
     topic = f"codec-rdk-{codec}"
     ensure_topic(broker, topic)
     p = new_producer(broker, compression_type=codec, linger_ms=50, batch_num_messages=100)
@@ -428,10 +437,10 @@ def test_data_codecs_on_disk(broker, sluice_bin, codec):
     flush(p)
     got = consume_all(broker, topic, 300)
     assert [m.value() for m in got] == values
-    if codec == "zstd" or 10 in advertised_apis(broker):
-        on_disk = disk_codecs(sluice_bin, broker, topic)
-        assert on_disk and all(c == codec for c, _ in on_disk), on_disk
-        assert any(n > 1 for _, n in on_disk), "no multi-record batch formed"
+    assert 10 in advertised_apis(broker)
+    on_disk = disk_codecs(sluice_bin, broker, topic)
+    assert on_disk and all(c == codec for c, _ in on_disk), on_disk
+    assert any(n > 1 for _, n in on_disk), "no multi-record batch formed"
 
 
 def test_data_many_partitions_and_explicit_partition(sluice_bin, tmp_path):
@@ -508,10 +517,15 @@ def test_data_acks_raw(broker):
     assert produce(c, "rawacks", 0, batch([b"d"]) + batch([b"e"]))[0] == INVALID_RECORD
     assert produce(c, "rawacks", 0, None)[0] == INVALID_RECORD
     assert produce(c, "rawacks", 0, batch([os.urandom(5 * MIB)]))[0] == MESSAGE_TOO_LARGE
-    for v in range(3, 9):
+    for v in range(0, 9):
         err, base, start = produce(c, "rawacks", 0, batch([b"v%d" % v]), version=v)
-        assert err == NONE and base == v - 1
+        assert err == NONE and base == v + 2
         assert start == (0 if v >= 5 else None)
+    # v0-2 framing is accepted with record batches v2 only; message sets v0/v1 are refused
+    old = batch([b"old"])
+    old = old[:16] + b"\x01" + old[17:]
+    assert produce(c, "rawacks", 0, old, version=2)[0] == UNSUPPORTED_FOR_MESSAGE_FORMAT
+    assert produce(c, "rawacks", 0, old, version=3)[0] == INVALID_RECORD
     c.close()
 
 

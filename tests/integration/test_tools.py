@@ -118,7 +118,10 @@ def test_topics_create_list_describe_delete(sluice_bin, broker):
     create(sluice_bin, broker, "alpha", 3, "--config", "retention.ms=3600000")
     create(sluice_bin, broker, "beta", 1)
 
+    # The group coordinator's internal topic exists from the start, as Kafka lists it too.
     rc, out, err = topics(sluice_bin, broker, "--list")
+    assert rc == 0 and out == "__consumer_offsets\nalpha\nbeta\n", err
+    rc, out, err = topics(sluice_bin, broker, "--list", "--exclude-internal")
     assert rc == 0 and out == "alpha\nbeta\n", err
 
     rc, out, err = topics(sluice_bin, broker, "--describe", "--topic", "alpha")
@@ -129,14 +132,14 @@ def test_topics_create_list_describe_delete(sluice_bin, broker):
         "\tTopic: alpha\tPartition: 1\tLeader: 0\tReplicas: 0\tIsr: 0\n"
         "\tTopic: alpha\tPartition: 2\tLeader: 0\tReplicas: 0\tIsr: 0\n")
 
-    rc, out, err = topics(sluice_bin, broker, "--describe")
+    rc, out, err = topics(sluice_bin, broker, "--describe", "--exclude-internal")
     assert rc == 0, err
     assert out.splitlines()[4] == (
         "Topic:beta\tPartitionCount:1\tReplicationFactor:1\tConfigs:")
 
     rc, out, err = topics(sluice_bin, broker, "--delete", "--topic", "beta")
     assert rc == 0, err
-    rc, out, err = topics(sluice_bin, broker, "--list")
+    rc, out, err = topics(sluice_bin, broker, "--list", "--exclude-internal")
     assert rc == 0 and out == "alpha\n"
 
     rc, out, err = topics(sluice_bin, broker, "--delete", "--topic", "beta")
@@ -163,7 +166,7 @@ def test_topics_create_errors(sluice_bin, broker):
     assert rc == 1 and out == ""
     assert err.startswith("Error while executing topic command : ")
     assert "larger than available brokers" in err
-    rc, out, _ = topics(sluice_bin, broker, "--list")
+    rc, out, _ = topics(sluice_bin, broker, "--list", "--exclude-internal")
     assert out == "dup\n"
 
 

@@ -1,0 +1,199 @@
+/*
+ * plugin.h - the three kinds of pipeline component (source, channel, sink): each plugin's
+ * const ops struct and config map, the component structs the runtime builds around them,
+ * and the channel transaction API every source and sink goes through.
+ *
+ * Threads: a channel is shared by its sources (on the source loop thread) and its sinks (one
+ * thread each); the channel ops are thread-safe. A source belongs to the source loop thread;
+ * a sink to its own thread. Counters are written with relaxed atomics by their owner and may
+ * be read from any thread.
+ */
+#ifndef SL_AGENT_PLUGIN_H
+#define SL_AGENT_PLUGIN_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "agent/event.h"
+#include "common/sl_err.h"
+#include "conf/confmap.h"
+
+struct sl_agent;
+struct sl_channel;
+struct sl_source;
+struct sl_sink;
+
+#define SL_COMP_NAME_MAX 64
+
+/* ---- channels ---------------------------------------------------------------------- */
+
+struct sl_chan_stats {
+    uint64_t size;     /* events held (queued + taken, not yet committed) */
+    uint64_t capacity; /* events */
+    uint64_t bytes;    /* bytes held */
+};
+
+struct sl_channel_ops {
+    const char *name;
+    const struct sl_conf_map *conf;
+    size_t ctx_size;
+    /* Config bound; set c->tx_capacity; allocate. 0 or an error in err. */
+    int (*init)(struct sl_channel *c, struct sl_err *err);
+    void (*fini)(struct sl_channel *c);
+    /*
+     * Make n events (bytes in total, by sl_event_size) part of the channel, all or none.
+     * wait_ms: how long to wait for room (-1 = the channel's keep-alive). Returns 0 (the
+     * channel owns the events), SL_ERETRY (no room in time; the caller keeps them) or
+     * SL_ETOOLARGE (they can never fit).
+     */
+    int (*commit_put)(struct sl_channel *c, struct sl_event **evs, size_t n, uint64_t bytes,
+                      int64_t wait_ms);
+    /*
+     * Move up to max events from the head into out (still counted against capacity until
+     * commit_take). Waits up to wait_ms for the first one. Returns how many.
+     */
+    size_t (*take)(struct sl_channel *c, struct sl_event **out, size_t max, int64_t wait_ms);
+    /* Taken events are gone for good: release their room (the caller frees them). */
+    void (*commit_take)(struct sl_channel *c, struct sl_event **evs, size_t n, uint64_t bytes);
+    /* Taken events go back to the head, in their order. */
+    void (*rollback_take)(struct sl_channel *c, struct sl_event **evs, size_t n);
+    void (*stats)(struct sl_channel *c, struct sl_chan_stats *st);
+    /* Wake every thread waiting in take (shutdown). */
+    void (*wakeup)(struct sl_channel *c);
+};
+
+struct sl_channel {
+    const struct sl_channel_ops *ops;
+    char name[SL_COMP_NAME_MAX];
+    char comp[SL_COMP_NAME_MAX * 2]; /* "channel:memory:c1", the log prefix */
+    void *ctx;                       /* ops->ctx_size bytes: config, then plugin state */
+    size_t tx_capacity;              /* events per transaction */
+    int inited;
+    /* Flume's channel counters. */
+    uint64_t put_attempts, put_successes, take_attempts, take_successes;
+};
+
+/* A put or take transaction; lives on the caller's stack. */
+struct sl_chan_tx {
+    struct sl_channel *ch;
+    int take;
+    struct sl_event **evs; /* put: borrowed until commit; take: owned */
+    size_t n, cap;
+    uint64_t bytes;
+};
+
+/* Start a transaction. Returns 0 or -ENOMEM. */
+int sl_chan_begin(struct sl_channel *ch, int take, struct sl_chan_tx *tx);
+
+/*
+ * Put side: add ev. The transaction borrows ev; a successful commit hands it to the channel,
+ * a rollback or a failed commit leaves it with the caller. Returns 0, or SL_ETOOLARGE when
+ * the transaction already holds transactionCapacity events ("commit more frequently").
+ */
+int sl_chan_put(struct sl_chan_tx *tx, struct sl_event *ev);
+
+/* Take side: take up to max events (bounded by transactionCapacity), waiting up to wait_ms
+ * for the first. Returns how many were added to tx->evs. */
+size_t sl_chan_take(struct sl_chan_tx *tx, size_t max, int64_t wait_ms);
+
+/*
+ * Commit. Put: waits up to the channel's keep-alive for room (sl_chan_commit_wait: wait_ms,
+ * 0 = never block); returns 0, SL_ERETRY (channel full) or SL_ETOOLARGE; on failure the
+ * transaction is rolled back. Take: the events are freed. Either way tx is finished.
+ */
+int sl_chan_commit(struct sl_chan_tx *tx);
+int sl_chan_commit_wait(struct sl_chan_tx *tx, int64_t wait_ms);
+
+/* Roll back and finish tx: taken events return to the channel head in order. */
+void sl_chan_rollback(struct sl_chan_tx *tx);
+
+/* ---- sources ----------------------------------------------------------------------- */
+
+typedef void (*sl_done_cb)(struct sl_source *s);
+
+struct sl_source_ops {
+    const char *name;
+    const struct sl_conf_map *conf;
+    size_t ctx_size;
+    int (*init)(struct sl_source *s, struct sl_err *err); /* config bound; no I/O yet */
+    int (*start)(struct sl_source *s, uv_loop_t *loop, struct sl_err *err);
+    void (*stop)(struct sl_source *s, sl_done_cb done); /* asynchronous, like uv_close */
+    void (*fini)(struct sl_source *s);                  /* free config-time state */
+};
+
+struct sl_source {
+    const struct sl_source_ops *ops;
+    char name[SL_COMP_NAME_MAX];
+    char comp[SL_COMP_NAME_MAX * 2];
+    void *ctx;
+    struct sl_channel **channels; /* replicating: every event goes to each */
+    size_t nchannels;
+    struct sl_agent *agent;
+    int inited;
+    int started;
+    /* Flume's source counters. */
+    uint64_t received, accepted, failed, truncated, conns_created, conns_closed, bytes_received;
+    /* Loss ledger: read but not yet in every channel; lost when a connection closed first. */
+    uint64_t pending, lost_unacked;
+};
+
+/*
+ * Put evs (n ≤ the smallest transactionCapacity) into every channel of s, one transaction
+ * per channel, never blocking. *next_chan starts at 0; channels before it already hold the
+ * events. Returns 0 (every channel committed; channels own the events), SL_ERETRY (a channel
+ * is full: *next_chan says which; the caller keeps evs and tries later) or SL_ETOOLARGE
+ * (cannot ever fit). Source loop thread.
+ */
+int sl_source_put(struct sl_source *s, struct sl_event **evs, size_t n, size_t *next_chan);
+
+/* The smallest transactionCapacity of s's channels. */
+size_t sl_source_tx_capacity(const struct sl_source *s);
+
+/* ---- sinks ------------------------------------------------------------------------- */
+
+struct sl_sink_ops {
+    const char *name;
+    const struct sl_conf_map *conf;
+    size_t ctx_size;
+    /* Config bound; set s->batch_size. No I/O. */
+    int (*init)(struct sl_sink *s, struct sl_err *err);
+    /* On the sink's thread, before the first deliver. */
+    int (*start)(struct sl_sink *s, struct sl_err *err);
+    /*
+     * Deliver a batch and wait for the destination's acknowledgement. Returns SL_OK (the
+     * runtime commits the take), SL_ERETRY or a negative error (the runtime rolls back and
+     * retries with backoff). Must return within a bounded time once sl_sink_aborting(s).
+     */
+    int (*deliver)(struct sl_sink *s, struct sl_event **evs, size_t n);
+    void (*stop)(struct sl_sink *s); /* on the sink's thread, after the last deliver */
+    void (*fini)(struct sl_sink *s);
+};
+
+struct sl_sink {
+    const struct sl_sink_ops *ops;
+    char name[SL_COMP_NAME_MAX];
+    char comp[SL_COMP_NAME_MAX * 2];
+    void *ctx;
+    struct sl_channel *channel;
+    struct sl_agent *agent;
+    size_t batch_size;
+    int inited;
+    pthread_t thread;
+    int started;
+    int stopping;        /* atomic: drain, then exit */
+    int64_t abort_at_ms; /* atomic: monotonic deadline after which deliver must give up */
+    pthread_mutex_t mu;  /* for the backoff sleep */
+    pthread_cond_t cond;
+    /* Flume's sink counters. */
+    uint64_t drain_attempts, drain_successes, rollbacks, batches_empty, batches_complete;
+};
+
+/* True once the runtime wants deliver to give up (shutdown with a dead destination). */
+int sl_sink_aborting(struct sl_sink *s);
+
+/* "host:port" of the embedded broker, or NULL when the pipeline has none. */
+const char *sl_agent_embedded_bootstrap(const struct sl_agent *a);
+
+#endif

@@ -1,0 +1,382 @@
+/*
+ * runtime.c - running a built pipeline: the embedded broker on its own thread and loop, one
+ * thread per sink (take a batch, deliver, commit only once the destination acknowledged,
+ * else roll back and retry with backoff), the sources on the main thread's loop, and the
+ * orderly stop on SIGTERM/SIGINT: sources first, then sinks drain what the channels hold
+ * (bounded by drainTimeoutMs), then the broker, then the channels.
+ *
+ * Threads: struct sl_agent and the sources belong to the main (source loop) thread; each
+ * struct sl_sink to its thread once started (stopping/abort_at_ms are atomics written by
+ * main); struct sl_ebroker to the broker thread after its start handshake.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "common/sl_log.h"
+#include "common/sl_macros.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define TAKE_WAIT_MS   100
+
+/* ---- embedded broker ---------------------------------------------------------------- */
+
+struct sl_ebroker {
+    pthread_t thread;
+    uv_loop_t loop;
+    uv_async_t stop;
+    struct sl_broker *b;
+    const struct sl_broker_config *cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int state; /* 0 starting, 1 running, -1 failed */
+    int port;
+    int rc;
+    struct sl_err err;
+};
+
+static void ebroker_on_stop(uv_async_t *h)
+{
+    struct sl_ebroker *e = h->data;
+    sl_broker_stop(e->b);
+    uv_close((uv_handle_t *)&e->stop, NULL);
+}
+
+static void *ebroker_main(void *arg)
+{
+    struct sl_ebroker *e = arg;
+    int rc = uv_loop_init(&e->loop);
+    if (rc == 0) {
+        rc = sl_broker_create(e->cfg, &e->loop, &e->b, &e->err);
+        if (rc != 0) {
+            uv_run(&e->loop, UV_RUN_DEFAULT);
+            uv_loop_close(&e->loop);
+        }
+    } else {
+        sl_err_set(&e->err, rc, "event loop: %s", uv_strerror(rc));
+    }
+    if (rc == 0) {
+        uv_async_init(&e->loop, &e->stop, ebroker_on_stop);
+        e->stop.data = e;
+        e->port = sl_broker_port(e->b);
+    }
+    pthread_mutex_lock(&e->mu);
+    e->state = rc == 0 ? 1 : -1;
+    e->rc = rc;
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->mu);
+    if (rc != 0) {
+        return NULL;
+    }
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    e->rc = sl_broker_destroy(e->b, 1);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&e->loop);
+    return NULL;
+}
+
+static int ebroker_start(struct sl_agent *a)
+{
+    struct sl_ebroker *e = calloc(1, sizeof(*e));
+    if (!e) {
+        return -ENOMEM;
+    }
+    e->cfg = &a->broker_cfg;
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cond, NULL);
+    if (pthread_create(&e->thread, NULL, ebroker_main, e) != 0) {
+        free(e);
+        return -EAGAIN;
+    }
+    pthread_mutex_lock(&e->mu);
+    while (e->state == 0) {
+        pthread_cond_wait(&e->cond, &e->mu);
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (e->state < 0) {
+        sl_log(SL_LOG_ERROR, "cannot start the embedded broker: %s", e->err.msg);
+        pthread_join(e->thread, NULL);
+        free(e);
+        return SL_ECONFIG;
+    }
+    a->ebroker = e;
+    const char *h = a->broker_cfg.listen_host;
+    if (!h[0] || strcmp(h, "0.0.0.0") == 0) {
+        h = "127.0.0.1";
+    }
+    snprintf(a->broker_bootstrap, sizeof(a->broker_bootstrap), strchr(h, ':') ? "[%s]:%d" : "%s:%d",
+             h, e->port);
+    sl_log(SL_LOG_INFO, "embedded broker listening on %s (log dirs %s%s)", a->broker_bootstrap,
+           a->broker_cfg.log_dirs[0], a->broker_cfg.nlog_dirs > 1 ? ",..." : "");
+    return 0;
+}
+
+static int ebroker_stop(struct sl_agent *a)
+{
+    struct sl_ebroker *e = a->ebroker;
+    if (!e) {
+        return 0;
+    }
+    uv_async_send(&e->stop);
+    pthread_join(e->thread, NULL);
+    int rc = e->rc;
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cond);
+    free(e);
+    a->ebroker = NULL;
+    if (rc != 0) {
+        sl_log(SL_LOG_ERROR, "embedded broker: unclean shutdown: %s", sl_strerror(rc));
+    } else {
+        sl_log(SL_LOG_INFO, "embedded broker stopped cleanly");
+    }
+    return rc;
+}
+
+const char *sl_agent_embedded_bootstrap(const struct sl_agent *a)
+{
+    return a->has_broker ? a->broker_bootstrap : NULL;
+}
+
+/* ---- sinks -------------------------------------------------------------------------- */
+
+int sl_sink_aborting(struct sl_sink *s)
+{
+    return __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE) &&
+           sl_mono_ms() >= __atomic_load_n(&s->abort_at_ms, __ATOMIC_ACQUIRE);
+}
+
+/* Sleep up to ms, or until the runtime asks the sink to stop. */
+static void sink_sleep(struct sl_sink *s, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
+        pthread_cond_timedwait(&s->cond, &s->mu, &until);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *sink_main(void *arg)
+{
+    struct sl_sink *s = arg;
+    int64_t backoff = BACKOFF_MIN_MS;
+    int64_t last_warn = 0;
+    uint64_t failures = 0;
+    for (;;) {
+        int stopping = __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE);
+        struct sl_chan_tx tx;
+        sl_chan_begin(s->channel, 1, &tx);
+        size_t n = sl_chan_take(&tx, s->batch_size, stopping ? 0 : TAKE_WAIT_MS);
+        if (n == 0) {
+            sl_chan_rollback(&tx);
+            __atomic_add_fetch(&s->batches_empty, 1, __ATOMIC_RELAXED);
+            if (stopping) {
+                break;
+            }
+            continue;
+        }
+        __atomic_add_fetch(&s->drain_attempts, n, __ATOMIC_RELAXED);
+        int rc = s->ops->deliver(s, tx.evs, n);
+        if (rc == SL_OK) {
+            sl_chan_commit(&tx);
+            __atomic_add_fetch(&s->drain_successes, n, __ATOMIC_RELAXED);
+            if (n == s->batch_size) {
+                __atomic_add_fetch(&s->batches_complete, 1, __ATOMIC_RELAXED);
+            }
+            if (failures) {
+                sl_clog(s->comp, SL_LOG_INFO, "delivering again after %llu failed attempts",
+                        (unsigned long long)failures);
+            }
+            failures = 0;
+            backoff = BACKOFF_MIN_MS;
+            continue;
+        }
+        sl_chan_rollback(&tx);
+        __atomic_add_fetch(&s->rollbacks, 1, __ATOMIC_RELAXED);
+        failures++;
+        int64_t now = sl_mono_ms();
+        if (now - last_warn >= 10000) {
+            last_warn = now;
+            sl_clog(s->comp, SL_LOG_WARN,
+                    "delivery of %zu events failed (%s); rolled back, retrying in %lld ms", n,
+                    sl_strerror(rc), (long long)backoff);
+        }
+        if (sl_sink_aborting(s)) {
+            break;
+        }
+        sink_sleep(s, backoff);
+        backoff = SL_MIN(backoff * 2, BACKOFF_MAX_MS);
+    }
+    if (s->ops->stop) {
+        s->ops->stop(s);
+    }
+    return NULL;
+}
+
+static int sinks_start(struct sl_agent *a)
+{
+    for (size_t i = 0; i < a->nsinks; i++) {
+        struct sl_sink *s = &a->sinks[i];
+        struct sl_err err;
+        sl_err_clear(&err);
+        if (s->ops->start && s->ops->start(s, &err) != 0) {
+            sl_clog(s->comp, SL_LOG_ERROR, "cannot start: %s", err.msg);
+            return SL_ECONFIG;
+        }
+        if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
+            sl_clog(s->comp, SL_LOG_ERROR, "cannot start its thread");
+            if (s->ops->stop) {
+                s->ops->stop(s);
+            }
+            return -EAGAIN;
+        }
+        s->started = 1;
+        sl_clog(s->comp, SL_LOG_INFO, "started, draining channel %s in batches of %zu",
+                s->channel->name, s->batch_size);
+    }
+    return 0;
+}
+
+static void sinks_stop(struct sl_agent *a)
+{
+    int64_t abort_at = sl_mono_ms() + a->drain_timeout_ms;
+    for (size_t i = 0; i < a->nsinks; i++) {
+        struct sl_sink *s = &a->sinks[i];
+        __atomic_store_n(&s->abort_at_ms, abort_at, __ATOMIC_RELEASE);
+        pthread_mutex_lock(&s->mu);
+        __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->mu);
+        s->channel->ops->wakeup(s->channel);
+    }
+    for (size_t i = 0; i < a->nsinks; i++) {
+        struct sl_sink *s = &a->sinks[i];
+        if (s->started) {
+            pthread_join(s->thread, NULL);
+            s->started = 0;
+            sl_clog(s->comp, SL_LOG_INFO,
+                    "stopped: EventDrainAttemptCount=%llu EventDrainSuccessCount=%llu "
+                    "RollbackCount=%llu",
+                    (unsigned long long)s->drain_attempts, (unsigned long long)s->drain_successes,
+                    (unsigned long long)s->rollbacks);
+        }
+    }
+}
+
+/* ---- sources and signals ------------------------------------------------------------ */
+
+static void on_source_stopped(struct sl_source *s)
+{
+    struct sl_agent *a = s->agent;
+    a->sources_running--;
+    sl_clog(s->comp, SL_LOG_INFO,
+            "stopped: EventReceivedCount=%llu EventAcceptedCount=%llu EventFailedCount=%llu "
+            "TruncatedCount=%llu",
+            (unsigned long long)s->received, (unsigned long long)s->accepted,
+            (unsigned long long)s->failed, (unsigned long long)s->truncated);
+}
+
+static void sources_stop(struct sl_agent *a)
+{
+    for (size_t i = a->nsources; i-- > 0;) {
+        struct sl_source *s = &a->sources[i];
+        if (s->started) {
+            s->started = 0;
+            s->ops->stop(s, on_source_stopped);
+        }
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct sl_agent *a = h->data;
+    sl_log(SL_LOG_INFO, "%s received: stopping agent %s", signum == SIGTERM ? "SIGTERM" : "SIGINT",
+           a->name);
+    sources_stop(a);
+    /* Closed, a second signal has its default action and ends the process at once. */
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+}
+
+int sl_agent_run(struct sl_agent *a)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int rc = uv_loop_init(&a->loop);
+    if (rc != 0) {
+        sl_log(SL_LOG_ERROR, "event loop: %s", uv_strerror(rc));
+        return 1;
+    }
+    int failed = 0;
+    if (a->has_broker && ebroker_start(a) != 0) {
+        failed = 1;
+    }
+    if (!failed && a->has_metrics && sl_metrics_start(a) != 0) {
+        failed = 1;
+    }
+    if (!failed && sinks_start(a) != 0) {
+        failed = 1;
+    }
+    for (size_t i = 0; !failed && i < a->nsources; i++) {
+        struct sl_source *s = &a->sources[i];
+        struct sl_err err;
+        sl_err_clear(&err);
+        if (s->ops->start(s, &a->loop, &err) != 0) {
+            sl_clog(s->comp, SL_LOG_ERROR, "cannot start: %s", err.msg);
+            failed = 1;
+            break;
+        }
+        s->started = 1;
+        a->sources_running++;
+    }
+    if (!failed) {
+        uv_signal_init(&a->loop, &a->sigterm);
+        uv_signal_init(&a->loop, &a->sigint);
+        a->sigterm.data = a->sigint.data = a;
+        uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+        uv_signal_start(&a->sigint, on_signal, SIGINT);
+        sl_log(SL_LOG_INFO, "agent %s started: %zu sources, %zu channels, %zu sinks", a->name,
+               a->nsources, a->nchannels, a->nsinks);
+    } else {
+        sources_stop(a);
+    }
+    uv_run(&a->loop, UV_RUN_DEFAULT);
+
+    sinks_stop(a);
+    if (ebroker_stop(a) != 0) {
+        failed = 1;
+    }
+    for (size_t i = 0; i < a->nchannels; i++) {
+        struct sl_channel *c = &a->channels[i];
+        struct sl_chan_stats st;
+        c->ops->stats(c, &st);
+        if (st.size) {
+            sl_clog(c->comp, SL_LOG_WARN,
+                    "%llu events were still buffered at stop and are discarded (not durable)",
+                    (unsigned long long)st.size);
+        }
+        sl_clog(c->comp, SL_LOG_INFO,
+                "stopped: EventPutSuccessCount=%llu EventTakeSuccessCount=%llu ChannelSize=%llu",
+                (unsigned long long)c->put_successes, (unsigned long long)c->take_successes,
+                (unsigned long long)st.size);
+    }
+    sl_metrics_stop(a);
+    rc = uv_loop_close(&a->loop);
+    if (rc != 0) {
+        sl_log(SL_LOG_WARN, "event loop still has handles at exit: %s", uv_strerror(rc));
+    }
+    if (!failed) {
+        sl_log(SL_LOG_INFO, "agent %s stopped cleanly", a->name);
+    }
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,522 @@
+/*
+ * netcat.c - the netcat source: TCP, one event per line (LF or CRLF, the line ending is not
+ * part of the body), lines longer than max-line-length truncated and counted. All complete
+ * lines of one read go into the channel in one put transaction (Flume commits per line).
+ * With ack-every-event each line is answered "OK\n" once its put committed, or
+ * "FAILED: <reason>\n" when it never can be. When a channel is full the source stops reading
+ * every socket (TCP pushes back to the senders) and retries on a timer until there is room;
+ * it never drops or fails a line because the channel is full.
+ *
+ * Threads: everything here belongs to the source loop thread (the agent's main thread).
+ * Handles live inside their owner; a connection is freed in its close callback.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/plugin.h"
+#include "common/sl_log.h"
+#include "common/sl_macros.h"
+
+#define RETRY_MS 20
+#define READ_BUF 65536
+
+struct nc_conn;
+
+struct nc_ctx {
+    /* config */
+    char *bind;
+    int64_t port;
+    int64_t max_line;
+    int ack;
+    /* state */
+    struct sl_source *src;
+    uv_tcp_t server;
+    uv_timer_t retry;
+    struct nc_conn *conns; /* doubly linked */
+    size_t handles;        /* open handles: server, timer, connections */
+    int paused;
+    int stopping;
+    sl_done_cb done;
+    int64_t last_pause_log_ms;
+    char rbuf[READ_BUF]; /* one read at a time on this loop */
+};
+
+struct nc_conn {
+    uv_tcp_t h;
+    uv_shutdown_t shutdown;
+    struct nc_ctx *nc;
+    struct nc_conn *prev, *next;
+    char *line; /* max_line bytes: the partial line so far */
+    size_t len;
+    int discarding;            /* truncated: skip to the next newline */
+    struct sl_event **pending; /* read, not yet committed to every channel */
+    size_t npending, cap;
+    size_t next_chan;
+    size_t chunk_max; /* 0 = transactionCapacity; 1 after a batch was too large */
+    int reading;
+    int eof;
+    int broken; /* write side unusable */
+    int closing;
+};
+
+struct nc_write {
+    uv_write_t req;
+    char data[];
+};
+
+#define OFF(f) offsetof(struct nc_ctx, f)
+static const struct sl_conf_map nc_conf[] = {
+    {"bind", SL_CONF_STR, NULL, OFF(bind), 0, 0, SL_CONF_REQUIRED, NULL,
+     "address or host name to listen on"},
+    {"port", SL_CONF_INT, NULL, OFF(port), 0, 65535, SL_CONF_REQUIRED, NULL,
+     "TCP port (0 = any free port)"},
+    {"max-line-length", SL_CONF_INT, "512", OFF(max_line), 1, 64 << 20, 0, NULL,
+     "longest body in bytes; longer lines are truncated"},
+    {"ack-every-event", SL_CONF_BOOL, "true", OFF(ack), 0, 0, 0, NULL,
+     "answer OK for each line once it is in the channel"},
+    {NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+#define CNT(p) __atomic_add_fetch(&(p), 1, __ATOMIC_RELAXED)
+
+static void handle_done(struct nc_ctx *nc)
+{
+    if (--nc->handles == 0 && nc->done) {
+        sl_done_cb done = nc->done;
+        nc->done = NULL;
+        done(nc->src);
+    }
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    handle_done(h->data);
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+    struct nc_conn *c = (struct nc_conn *)h;
+    struct nc_ctx *nc = c->nc;
+    if (c->npending) {
+        __atomic_add_fetch(&nc->src->lost_unacked, c->npending, __ATOMIC_RELAXED);
+        __atomic_sub_fetch(&nc->src->pending, c->npending, __ATOMIC_RELAXED);
+        sl_clog(nc->src->comp, SL_LOG_WARN,
+                "connection closed with %zu lines not yet in the channel (never acknowledged)",
+                c->npending);
+    }
+    for (size_t i = 0; i < c->npending; i++) {
+        sl_event_destroy(c->pending[i]);
+    }
+    free(c->pending);
+    free(c->line);
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        nc->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    CNT(nc->src->conns_closed);
+    free(c);
+    handle_done(nc);
+}
+
+/* closing: 0 open, 1 uv_close called, 2 shutdown under way (on_shutdown closes). */
+static void conn_close(struct nc_conn *c)
+{
+    if (c->closing != 1) {
+        c->closing = 1;
+        uv_close((uv_handle_t *)&c->h, conn_closed);
+    }
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    conn_close(req->data);
+}
+
+/* Half-closed by the peer and nothing left to commit: flush our replies, then close. */
+static void conn_maybe_finish(struct nc_conn *c)
+{
+    if (c->eof && c->npending == 0 && !c->closing) {
+        if (c->broken) {
+            conn_close(c);
+            return;
+        }
+        c->shutdown.data = c;
+        if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->h, on_shutdown) != 0) {
+            conn_close(c);
+        } else {
+            c->closing = 2;
+        }
+    }
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    free(req);
+}
+
+static void reply(struct nc_conn *c, const char *text, size_t len, size_t times)
+{
+    if (c->broken || c->closing || times == 0) {
+        return;
+    }
+    struct nc_write *w = malloc(sizeof(*w) + len * times);
+    if (!w) {
+        return;
+    }
+    for (size_t i = 0; i < times; i++) {
+        memcpy(w->data + i * len, text, len);
+    }
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)(len * times));
+    if (uv_write(&w->req, (uv_stream_t *)&c->h, &buf, 1, on_write) != 0) {
+        free(w);
+        c->broken = 1;
+    }
+}
+
+static void drop_front(struct nc_conn *c, size_t n)
+{
+    __atomic_sub_fetch(&c->nc->src->pending, n, __ATOMIC_RELAXED);
+    memmove(c->pending, c->pending + n, (c->npending - n) * sizeof(*c->pending));
+    c->npending -= n;
+}
+
+/* Commit pending lines. Returns 0 when none is left, SL_ERETRY when a channel is full. */
+static int conn_flush(struct nc_conn *c)
+{
+    struct nc_ctx *nc = c->nc;
+    struct sl_source *s = nc->src;
+    size_t txcap = sl_source_tx_capacity(s);
+    while (c->npending) {
+        size_t chunk = SL_MIN(c->npending, c->chunk_max ? c->chunk_max : txcap);
+        int rc = sl_source_put(s, c->pending, chunk, &c->next_chan);
+        if (rc == SL_ERETRY) {
+            return SL_ERETRY;
+        }
+        c->next_chan = 0;
+        if (rc == 0) {
+            __atomic_add_fetch(&s->accepted, chunk, __ATOMIC_RELAXED);
+            if (nc->ack) {
+                reply(c, "OK\n", 3, chunk);
+            }
+            drop_front(c, chunk);
+            continue;
+        }
+        if (chunk > 1) {
+            c->chunk_max = 1; /* one of them is too large: find it */
+            continue;
+        }
+        /* This line can never fit in the channel (byteCapacity). */
+        CNT(s->failed);
+        sl_clog(s->comp, SL_LOG_WARN, "line of %zu bytes does not fit in the channel: rejected",
+                c->pending[0]->len);
+        if (nc->ack) {
+            const char *msg = "FAILED: Event exceeds the channel's byteCapacity\n";
+            reply(c, msg, strlen(msg), 1);
+        }
+        sl_event_destroy(c->pending[0]);
+        drop_front(c, 1);
+    }
+    c->chunk_max = 0;
+    return 0;
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct nc_conn *c = (struct nc_conn *)h;
+    *buf = uv_buf_init(c->nc->rbuf, sizeof(c->nc->rbuf));
+}
+
+static void emit(struct nc_conn *c, const char *data, size_t len, int strip_cr)
+{
+    if (strip_cr && len && data[len - 1] == '\r') {
+        len--;
+    }
+    struct sl_event *ev = sl_event_create(data, len);
+    struct sl_event **p = c->pending;
+    if (ev && c->npending == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        p = realloc(c->pending, cap * sizeof(*p));
+        if (p) {
+            c->pending = p;
+            c->cap = cap;
+        }
+    }
+    if (!ev || !p) {
+        /* Out of memory: the line is lost, but never silently. */
+        sl_event_destroy(ev);
+        CNT(c->nc->src->received);
+        CNT(c->nc->src->failed);
+        sl_clog(c->nc->src->comp, SL_LOG_ERROR, "out of memory: a line of %zu bytes was dropped",
+                len);
+        if (c->nc->ack) {
+            reply(c, "FAILED: out of memory\n", 22, 1);
+        }
+        return;
+    }
+    c->pending[c->npending++] = ev;
+    CNT(c->nc->src->received);
+    CNT(c->nc->src->pending);
+}
+
+static void parse(struct nc_conn *c, const char *p, size_t n)
+{
+    struct nc_ctx *nc = c->nc;
+    size_t max = (size_t)nc->max_line;
+    const char *end = p + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *seg_end = nl ? nl : end;
+        size_t seg = (size_t)(seg_end - p);
+        if (c->discarding) {
+            if (!nl) {
+                return;
+            }
+            c->discarding = 0;
+            p = nl + 1;
+            continue;
+        }
+        size_t body = seg;
+        if (nl && seg && p[seg - 1] == '\r') {
+            body--; /* the CR of a CRLF does not count */
+        }
+        if (c->len + body > max) {
+            size_t room = max - c->len;
+            memcpy(c->line + c->len, p, room);
+            emit(c, c->line, max, 0);
+            CNT(nc->src->truncated);
+            c->len = 0;
+            if (nl) {
+                p = nl + 1;
+            } else {
+                c->discarding = 1;
+                return;
+            }
+            continue;
+        }
+        memcpy(c->line + c->len, p, seg);
+        c->len += seg;
+        if (!nl) {
+            return;
+        }
+        emit(c, c->line, c->len, 1);
+        c->len = 0;
+        p = nl + 1;
+    }
+}
+
+static void on_retry(uv_timer_t *t);
+
+static void pause_all(struct nc_ctx *nc)
+{
+    if (nc->paused) {
+        return;
+    }
+    nc->paused = 1;
+    size_t n = 0;
+    for (struct nc_conn *c = nc->conns; c; c = c->next) {
+        if (c->reading) {
+            uv_read_stop((uv_stream_t *)&c->h);
+            c->reading = 0;
+            n++;
+        }
+    }
+    int64_t now = sl_mono_ms();
+    if (now - nc->last_pause_log_ms >= 10000) {
+        nc->last_pause_log_ms = now;
+        sl_clog(nc->src->comp, SL_LOG_WARN,
+                "channel full: stopped reading %zu connections until there is room", n);
+    }
+    uv_timer_start(&nc->retry, on_retry, RETRY_MS, RETRY_MS);
+}
+
+static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf);
+
+static void conn_read_start(struct nc_conn *c)
+{
+    if (!c->reading && !c->eof && !c->closing) {
+        if (uv_read_start((uv_stream_t *)&c->h, alloc_cb, read_cb) == 0) {
+            c->reading = 1;
+        }
+    }
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    struct nc_ctx *nc = t->data;
+    struct nc_conn *next;
+    for (struct nc_conn *c = nc->conns; c; c = next) {
+        next = c->next;
+        if (c->npending && conn_flush(c) == SL_ERETRY) {
+            return; /* still full */
+        }
+        conn_maybe_finish(c);
+    }
+    nc->paused = 0;
+    uv_timer_stop(&nc->retry);
+    for (struct nc_conn *c = nc->conns; c; c = c->next) {
+        conn_read_start(c);
+    }
+}
+
+static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
+{
+    struct nc_conn *c = (struct nc_conn *)h;
+    struct nc_ctx *nc = c->nc;
+    if (nread == 0) {
+        return;
+    }
+    if (nread < 0) {
+        uv_read_stop(h);
+        c->reading = 0;
+        c->eof = 1;
+        if (nread != UV_EOF) {
+            c->broken = 1;
+        }
+        if (c->len && !c->discarding) {
+            emit(c, c->line, c->len, 1); /* a last line without its newline */
+            c->len = 0;
+        }
+    } else {
+        __atomic_add_fetch(&nc->src->bytes_received, (uint64_t)nread, __ATOMIC_RELAXED);
+        parse(c, buf->base, (size_t)nread);
+    }
+    if (nc->paused) {
+        return; /* the retry timer commits in order */
+    }
+    if (conn_flush(c) == SL_ERETRY) {
+        pause_all(nc);
+        return;
+    }
+    conn_maybe_finish(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct nc_ctx *nc = server->data;
+    if (status < 0) {
+        sl_clog(nc->src->comp, SL_LOG_WARN, "accept: %s", uv_strerror(status));
+        return;
+    }
+    struct nc_conn *c = calloc(1, sizeof(*c));
+    if (c) {
+        c->line = malloc((size_t)nc->max_line + 1);
+    }
+    if (!c || !c->line) {
+        free(c);
+        return;
+    }
+    c->nc = nc;
+    uv_tcp_init(server->loop, &c->h);
+    nc->handles++;
+    c->next = nc->conns;
+    if (nc->conns) {
+        nc->conns->prev = c;
+    }
+    nc->conns = c;
+    CNT(nc->src->conns_created);
+    if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+        conn_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->h, 1);
+    if (!nc->paused) {
+        conn_read_start(c);
+    }
+}
+
+static int nc_init(struct sl_source *s, struct sl_err *err)
+{
+    struct nc_ctx *nc = s->ctx;
+    nc->src = s;
+    return 0;
+}
+
+static int resolve(const char *host, int port, struct sockaddr_storage *ss, struct sl_err *err)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0) {
+        return sl_err_set(err, SL_ECONFIG, "bind %s: %s", host, gai_strerror(rc));
+    }
+    const struct addrinfo *pick = res;
+    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET) { /* "localhost": prefer 127.0.0.1, as clients do */
+            pick = ai;
+            break;
+        }
+    }
+    memset(ss, 0, sizeof(*ss));
+    memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+    if (ss->ss_family == AF_INET) {
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    } else {
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    }
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int nc_start(struct sl_source *s, uv_loop_t *loop, struct sl_err *err)
+{
+    struct nc_ctx *nc = s->ctx;
+    struct sockaddr_storage ss;
+    int rc = resolve(nc->bind, (int)nc->port, &ss, err);
+    if (rc != 0) {
+        return rc;
+    }
+    uv_tcp_init(loop, &nc->server);
+    uv_timer_init(loop, &nc->retry);
+    nc->server.data = nc->retry.data = nc;
+    nc->handles = 2;
+    rc = uv_tcp_bind(&nc->server, (struct sockaddr *)&ss, 0);
+    if (rc == 0) {
+        rc = uv_listen((uv_stream_t *)&nc->server, 128, on_connection);
+    }
+    if (rc != 0) {
+        sl_err_set(err, rc, "listen on %s:%lld: %s", nc->bind, (long long)nc->port,
+                   uv_strerror(rc));
+        uv_close((uv_handle_t *)&nc->server, handle_closed);
+        uv_close((uv_handle_t *)&nc->retry, handle_closed);
+        return rc;
+    }
+    struct sockaddr_storage got;
+    int len = sizeof(got);
+    uv_tcp_getsockname(&nc->server, (struct sockaddr *)&got, &len);
+    int port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
+                                              : ((struct sockaddr_in6 *)&got)->sin6_port);
+    sl_clog(s->comp, SL_LOG_INFO, "listening on %s:%d (max-line-length %lld, ack-every-event %s)",
+            nc->bind, port, (long long)nc->max_line, nc->ack ? "true" : "false");
+    return 0;
+}
+
+static void nc_stop(struct sl_source *s, sl_done_cb done)
+{
+    struct nc_ctx *nc = s->ctx;
+    nc->stopping = 1;
+    nc->done = done;
+    uv_close((uv_handle_t *)&nc->server, handle_closed);
+    uv_close((uv_handle_t *)&nc->retry, handle_closed);
+    for (struct nc_conn *c = nc->conns; c; c = c->next) {
+        conn_close(c);
+    }
+}
+
+const struct sl_source_ops sl_netcat_source_ops = {
+    .name = "netcat",
+    .conf = nc_conf,
+    .ctx_size = sizeof(struct nc_ctx),
+    .init = nc_init,
+    .start = nc_start,
+    .stop = nc_stop,
+};
