@@ -570,6 +570,12 @@ static void advertised_resolve(struct sl_broker *b)
     }
 }
 
+static void hw_to_log_end(void *arg, struct sl_log *log)
+{
+    (void)arg;
+    sl_log_set_high_watermark(log, sl_log_end_offset(log));
+}
+
 int sl_broker_create(const struct sl_broker_config *cfg, uv_loop_t *loop, struct sl_broker **out,
                      struct sl_err *err)
 {
@@ -606,6 +612,15 @@ int sl_broker_create(const struct sl_broker_config *cfg, uv_loop_t *loop, struct
     }
     if (rc == 0) {
         rc = sl_topics_create(b, &b->topics, err);
+    }
+    if (rc == 0) {
+        /* This broker is the only replica of every partition, so all it holds is committed:
+         * the high watermark is the log end, as Kafka sets it when a sole replica becomes
+         * leader. (The checkpointed one can lag by up to a checkpoint interval after a
+         * crash and would hide acknowledged records.) */
+        for (int i = 0; i < b->nstores; i++) {
+            sl_store_each(b->stores[i], hw_to_log_end, NULL);
+        }
     }
     if (rc == 0 && (rc = sl_fetch_waiters_create(b, &b->fetch_waiters)) != 0) {
         sl_err_set(err, rc, "fetch waiters: %s", sl_strerror(rc));

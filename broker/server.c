@@ -527,6 +527,11 @@ static void conn_update_poll(struct sl_conn *c)
     if (c->out_head) {
         want |= UV_WRITABLE;
     }
+    if (c->parked) {
+        /* Not reading, but still told when the peer hangs up, so a parked request of a
+         * client that went away does not hold the connection until its timer fires. */
+        want |= UV_DISCONNECT;
+    }
     if (want == c->events) {
         return;
     }
@@ -625,6 +630,13 @@ static void conn_poll_cb(uv_poll_t *h, int status, int events)
     struct sl_conn *c = h->data;
     if (status < 0) {
         sl_clog("broker:net", SL_LOG_DEBUG, "%s: poll: %s", c->peer, uv_strerror(status));
+        conn_close(c);
+        return;
+    }
+    if ((events & UV_DISCONNECT) && c->parked) {
+        /* The peer closed (or half-closed) while its request waits: Kafka clients never
+         * half-close, so the answer would go nowhere. conn_close cancels the request. */
+        sl_clog("broker:net", SL_LOG_DEBUG, "%s: hung up while a request was parked", c->peer);
         conn_close(c);
         return;
     }

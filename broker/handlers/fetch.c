@@ -25,6 +25,8 @@
 #include "data_int.h"
 #include "handlers.h"
 
+#define FETCH_WAIT_MAX_MS 300000
+
 /* A decoded fetch and its response skeleton, in the request's arena. */
 struct fetch_ctx {
     struct sl_fetch_req fr;
@@ -435,7 +437,10 @@ int sl_handle_fetch(struct sl_request *req)
             }
             w->set->head = w;
             req->handler_state = w;
-            uv_timer_start(&w->timer, waiter_timeout, (uint64_t)ctx->fr.max_wait_ms, 0);
+            /* Capped: clients time a request out after request.timeout.ms (30 s by
+             * default), so a longer wait only holds a connection and a timer. */
+            uv_timer_start(&w->timer, waiter_timeout,
+                           (uint64_t)SL_MIN(ctx->fr.max_wait_ms, FETCH_WAIT_MAX_MS), 0);
             return SL_API_PARKED;
         }
         free(w); /* cannot park: answer now with what there is */

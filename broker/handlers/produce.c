@@ -125,6 +125,9 @@ static void produce_partition(struct sl_request *req, const char *topic,
     struct sl_log_append_opts opts = {0};
     opts.leader_epoch = sl__data_leader_epoch(log);
     opts.assign_offsets = 1;
+    /* Decompress compressed batches and check their records, as Kafka's validator does:
+     * a batch whose CRC is right but whose records are not would stop every consumer. */
+    opts.deep_validate = 1;
     struct sl_log_append_info info;
     /* The frame is in the connection's writable read buffer (see the file header). */
     int rc = sl_log_append(log, (uint8_t *)(uintptr_t)pp->records.p, (size_t)pp->records.len, &opts,
@@ -203,6 +206,15 @@ int sl_handle_produce(struct sl_request *req)
         }
     }
     if (m.acks == 0) {
+        /* Kafka closes the connection when an acks=0 produce fails, the only signal such a
+         * client gets (it then refreshes its metadata). */
+        for (int32_t i = 0; i < resp.ntopics; i++) {
+            for (int32_t j = 0; j < resp.topics[i].npartitions; j++) {
+                if (resp.topics[i].partitions[j].error_code != KERR_NONE) {
+                    return SL_ECORRUPT;
+                }
+            }
+        }
         return SL_API_NO_RESPONSE;
     }
     sl_msg_produce_resp_encode(&req->resp, req->api_version, &resp);

@@ -9,6 +9,7 @@ free port and is stopped by PID; every loop is bounded in count and time.
 """
 import glob
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -182,7 +183,7 @@ def produce(conn, topic, partition, records, acks=-1, version=7, txn=None, appen
 
 
 def fetch(conn, topic, partition, offset, max_wait_ms=0, min_bytes=1, version=11,
-          max_bytes=50 * MIB, part_max=MIB, leader_epoch=-1):
+          max_bytes=50 * MIB, part_max=MIB, leader_epoch=-1, no_wait=False):
     """Fetch one partition; returns (error, high_watermark, log_start, records bytes)."""
     body = struct.pack(">iiii", -1, max_wait_ms, min_bytes, max_bytes) + struct.pack(">b", 0)
     if version >= 7:
@@ -198,6 +199,9 @@ def fetch(conn, topic, partition, offset, max_wait_ms=0, min_bytes=1, version=11
         body += struct.pack(">i", 0)
     if version >= 11:
         body += s16("")
+    if no_wait:
+        conn.send(1, version, body)
+        return None
     r = conn.call(1, version, body)
     assert r.i32() == 0  # throttle
     if version >= 7:
@@ -791,3 +795,60 @@ def test_data_log_append_time(sluice_bin, tmp_path):
         assert m.timestamp()[1] == stamps[0]  # the broker's time, not the producer's 1000
     finally:
         assert b.stop() in (0, None)
+
+
+def test_data_parked_fetch_of_departed_client_is_dropped(broker):
+    """A client that sends a long-poll Fetch and hangs up does not keep its connection."""
+    ensure_topic(broker, "parked")
+    fds = f"/proc/{broker.proc.pid}/fd"
+    base = len(os.listdir(fds))
+    conns = [Conn(broker) for _ in range(50)]
+    for c in conns:
+        fetch(c, "parked", 0, 0, max_wait_ms=2**31 - 1, min_bytes=2**31 - 1, no_wait=True)
+    time.sleep(0.5)
+    assert len(os.listdir(fds)) >= base + 50
+    for c in conns:
+        c.close()
+    deadline = time.monotonic() + 10
+    while len(os.listdir(fds)) > base and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(os.listdir(fds)) <= base
+    # and the broker still answers
+    c = Conn(broker)
+    assert produce(c, "parked", 0, batch([b"x"]))[0] == NONE
+    c.close()
+
+
+def test_data_kill_after_checkpoint_keeps_acknowledged_visible(sluice_bin, tmp_path):
+    """Records acknowledged after the last high-watermark checkpoint are visible after a crash:
+    a single node is the only replica, so its high watermark is its log end."""
+    b = make_broker(sluice_bin, tmp_path / "logs",
+                    overrides={"log.flush.offset.checkpoint.interval.ms": "2000"}).start()
+    try:
+        ensure_topic(b, "hwck")
+        c = Conn(b)
+        for i in range(5):
+            assert produce(c, "hwck", 0, batch([b"a%d" % i]), acks=1)[0] == NONE
+        # Wait for the checkpoint that records high watermark 5; the next one is ~2 s away,
+        # long after the appends and the kill below.
+        path = tmp_path / "logs" / "replication-offset-checkpoint"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if path.exists() and "hwck 0 5" in path.read_text():
+                break
+            time.sleep(0.01)
+        assert "hwck 0 5" in path.read_text()
+        for i in range(5):
+            assert produce(c, "hwck", 0, batch([b"b%d" % i]), acks=1)[0] == NONE
+        c.close()
+        b.kill()
+        assert "hwck 0 5" in path.read_text()  # the crash left the stale checkpoint
+        b.start()
+        c = Conn(b)
+        err, hw, _start, records = fetch(c, "hwck", 0, 0)
+        assert err == NONE and hw == 10
+        assert batch_offsets(records)[-1][1] == 9
+        c.close()
+    finally:
+        if b.proc is not None:
+            assert b.stop() in (0, None)
