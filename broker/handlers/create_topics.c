@@ -8,6 +8,7 @@
  *
  * Threads: the broker loop thread. Blocks while partition directories are created.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../api.h"
@@ -27,20 +28,26 @@ static int32_t from_assignments(struct sl_request *req, const struct sl_ct_topic
                "Both cannot be used at the same time.";
         return -1;
     }
+    /* One pass over the assignments: partition indexes must be exactly 0..n-1. */
+    uint8_t *seen = t->nassignments ? sl__admin_alloc(req, (size_t)t->nassignments, 1) : NULL;
+    if (t->nassignments && !seen) {
+        *code = KERR_UNKNOWN_SERVER_ERROR;
+        *msg = "out of memory";
+        return -1;
+    }
     for (int32_t i = 0; i < t->nassignments; i++) {
-        const struct sl_ct_assignment *as = &t->assignments[i];
-        int seen = 0;
-        for (int32_t j = 0; j < t->nassignments; j++) {
-            seen += t->assignments[j].partition_index == i;
-        }
-        if (seen != 1) {
+        int32_t idx = t->assignments[i].partition_index;
+        if (idx < 0 || idx >= t->nassignments || seen[idx]++) {
             *code = KERR_INVALID_REPLICA_ASSIGNMENT;
             *msg = sl__admin_msg(req,
                                  "Partitions should be a consecutive 0-based integer "
-                                 "sequence; partition %d is missing or repeated.",
-                                 i);
+                                 "sequence; partition %d is out of range or repeated.",
+                                 idx);
             return -1;
         }
+    }
+    for (int32_t i = 0; i < t->nassignments; i++) {
+        const struct sl_ct_assignment *as = &t->assignments[i];
         if (as->nbroker_ids < 1) {
             *code = KERR_INVALID_REPLICA_ASSIGNMENT;
             *msg = sl__admin_msg(req, "Partition %d has no replicas.", as->partition_index);
@@ -123,6 +130,16 @@ static void create_one(struct sl_request *req, const struct sl_ct_req *m,
     }
 }
 
+/* qsort has no context argument; requests are handled one at a time on the loop thread. */
+static const struct sl_ct_topic *sort_topics;
+
+static int by_name_then_index(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    int c = strcmp(sort_topics[x].name, sort_topics[y].name);
+    return c ? c : (x > y) - (x < y);
+}
+
 int sl_handle_create_topics(struct sl_request *req)
 {
     struct sl_ct_req m;
@@ -135,20 +152,32 @@ int sl_handle_create_topics(struct sl_request *req)
         return -ENOMEM;
     }
     struct sl_ct_resp resp = {.topics = res};
+    /* Kafka answers a name given twice once, with INVALID_REQUEST, and creates nothing.
+     * Names are compared after sorting (a quadratic scan would let one request stall the
+     * loop): dup[i] = 1 when topic i's name occurs again, first[i] = 0 for later copies. */
+    int32_t *order = sl__admin_alloc(req, m.ntopics ? m.ntopics : 1, sizeof(int32_t));
+    uint8_t *dup = sl__admin_alloc(req, m.ntopics ? m.ntopics : 1, 1);
+    uint8_t *later = sl__admin_alloc(req, m.ntopics ? m.ntopics : 1, 1);
+    if (!order || !dup || !later) {
+        return -ENOMEM;
+    }
     for (int32_t i = 0; i < m.ntopics; i++) {
-        /* Kafka answers a name given twice once, with INVALID_REQUEST, and creates nothing. */
-        int first = -1, dup = 0;
-        for (int32_t j = 0; j < m.ntopics; j++) {
-            if (strcmp(m.topics[j].name, m.topics[i].name) == 0) {
-                first = first < 0 ? j : first;
-                dup += j != i;
-            }
+        order[i] = i;
+    }
+    sort_topics = m.topics;
+    qsort(order, (size_t)m.ntopics, sizeof(*order), by_name_then_index);
+    for (int32_t k = 1; k < m.ntopics; k++) {
+        if (strcmp(m.topics[order[k]].name, m.topics[order[k - 1]].name) == 0) {
+            dup[order[k]] = dup[order[k - 1]] = 1;
+            later[order[k]] = 1; /* order[] is by index within a name */
         }
-        if (first != i) {
+    }
+    for (int32_t i = 0; i < m.ntopics; i++) {
+        if (later[i]) {
             continue;
         }
         struct sl_ct_result *out = &res[resp.ntopics++];
-        if (dup) {
+        if (dup[i]) {
             out->name = m.topics[i].name;
             out->error_code = KERR_INVALID_REQUEST;
             out->error_message = sl__admin_msg(

@@ -54,6 +54,13 @@ struct pstate {
     char topic[]; /* NUL-terminated */
 };
 
+/* A partition already scanned: its older producers are all in the table. */
+struct scanned {
+    struct scanned *next;
+    int32_t partition;
+    char topic[]; /* NUL-terminated */
+};
+
 struct sl_producers {
     int loaded;        /* the block file was read */
     int64_t next_id;   /* next id to hand out */
@@ -62,6 +69,7 @@ struct sl_producers {
     struct pstate **table;
     size_t nbuckets;
     size_t count;
+    struct scanned *scanned; /* partitions whose log tail was read for older producers */
 };
 
 int sl_producers_create(struct sl_producers **out)
@@ -95,6 +103,11 @@ void sl_producers_destroy(struct sl_producers *p)
         }
     }
     free(p->table);
+    while (p->scanned) {
+        struct scanned *next = p->scanned->next;
+        free(p->scanned);
+        p->scanned = next;
+    }
     free(p);
 }
 
@@ -248,12 +261,41 @@ static void remember(struct pstate *s, int16_t epoch, int32_t first_seq, int32_t
     s->nbatches++;
 }
 
-/*
- * Rebuild s from the batch headers of the log's tail: only headers are read (pread of 61
- * bytes per batch through the slice's fd), never the records.
- */
-static void rebuild(struct sl_log *log, struct pstate *s)
+static struct pstate *insert(struct sl_producers *p, int64_t pid, const char *topic,
+                             int32_t partition);
+
+/* Marks topic/partition scanned; returns 1 if it already was (or on no memory: no rescan). */
+static int mark_scanned(struct sl_producers *p, const char *topic, int32_t partition)
 {
+    for (struct scanned *sc = p->scanned; sc; sc = sc->next) {
+        if (sc->partition == partition && strcmp(sc->topic, topic) == 0) {
+            return 1;
+        }
+    }
+    size_t tlen = strlen(topic);
+    struct scanned *sc = malloc(sizeof(*sc) + tlen + 1);
+    if (!sc) {
+        return 1;
+    }
+    sc->partition = partition;
+    memcpy(sc->topic, topic, tlen + 1);
+    sc->next = p->scanned;
+    p->scanned = sc;
+    return 0;
+}
+
+/*
+ * Rebuild the state of every producer older than this process from the batch headers of the
+ * partition's log tail, once per partition (a scan per producer would let one request of
+ * many producer ids stall the loop). Only headers are read (61 bytes per batch through the
+ * slice's fd), never the records.
+ */
+static void rebuild(struct sl_producers *p, struct sl_log *log, const char *topic,
+                    int32_t partition)
+{
+    if (mark_scanned(p, topic, partition)) {
+        return;
+    }
     int64_t end = sl_log_end_offset(log);
     int64_t off = SL_MAX(sl_log_start_offset(log), end - SCAN_OFFSETS);
     int64_t batches = 0;
@@ -275,9 +317,15 @@ static void rebuild(struct sl_log *log, struct pstate *s)
                 break;
             }
             batches++;
-            if (h.producer_id == s->pid && h.base_sequence >= 0 && h.producer_epoch >= s->epoch) {
-                remember(s, h.producer_epoch, h.base_sequence,
-                         seq_add(h.base_sequence, h.last_offset_delta), h.base_offset);
+            if (h.producer_id >= 0 && h.producer_id < p->first_id && h.base_sequence >= 0) {
+                struct pstate *s = lookup(p, h.producer_id, topic, partition);
+                if (!s) {
+                    s = insert(p, h.producer_id, topic, partition);
+                }
+                if (s && (s->epoch == NO_EPOCH || h.producer_epoch >= s->epoch)) {
+                    remember(s, h.producer_epoch, h.base_sequence,
+                             seq_add(h.base_sequence, h.last_offset_delta), h.base_offset);
+                }
             }
             pos += (int64_t)sl_batch_hdr_size(&h);
         }
@@ -295,14 +343,15 @@ int16_t sl__producers_check(struct sl_producers *p, struct sl_log *log, const ch
 {
     *dup_offset = -1;
     struct pstate *s = lookup(p, h->producer_id, topic, partition);
+    /* Ids handed out by this process cannot be in the log without being in memory. */
+    if (!s && log && h->producer_id < p->first_id) {
+        rebuild(p, log, topic, partition);
+        s = lookup(p, h->producer_id, topic, partition);
+    }
     if (!s) {
         s = insert(p, h->producer_id, topic, partition);
         if (!s) {
             return KERR_UNKNOWN_SERVER_ERROR;
-        }
-        /* Ids handed out by this process cannot be in the log without being in memory. */
-        if (log && h->producer_id < p->first_id) {
-            rebuild(log, s);
         }
     }
     if (s->epoch == NO_EPOCH) {

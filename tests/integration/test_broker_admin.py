@@ -267,3 +267,68 @@ def test_auto_create_disabled_and_illegal_names(sluice_bin, tmp_path):
         assert partition_dirs(b, "explicit") == ["explicit-0", "explicit-1"]
     finally:
         assert b.stop() == 0
+
+
+def _create_topics_v1(broker, topics, validate_only=False):
+    """Raw CreateTopics v1: topics = [(name, partitions, rf, [(partition, [brokers])])].
+    Returns [(name, error_code, error_message)]."""
+    import socket
+    import struct
+
+    def s16(s):
+        b = s.encode()
+        return struct.pack(">h", len(b)) + b
+
+    body = struct.pack(">i", len(topics))
+    for name, parts, rf, assignments in topics:
+        body += s16(name) + struct.pack(">ih", parts, rf) + struct.pack(">i", len(assignments))
+        for p, brokers in assignments:
+            body += struct.pack(">ii", p, len(brokers)) + b"".join(
+                struct.pack(">i", x) for x in brokers)
+        body += struct.pack(">i", 0)  # configs
+    body += struct.pack(">ib", 10000, 1 if validate_only else 0)
+    hdr = struct.pack(">hhih", 19, 1, 7, 4) + b"test"
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=TIMEOUT) as s:
+        s.sendall(struct.pack(">i", len(hdr + body)) + hdr + body)
+        buf = b""
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+            chunk = s.recv(65536)
+            assert chunk
+            buf += chunk
+    d, p = buf[4:], 0
+    assert struct.unpack(">i", d[p:p + 4])[0] == 7
+    p += 4
+    out = []
+    n = struct.unpack(">i", d[p:p + 4])[0]
+    p += 4
+    for _ in range(n):
+        ln = struct.unpack(">h", d[p:p + 2])[0]
+        name = d[p + 2:p + 2 + ln].decode()
+        p += 2 + ln
+        err = struct.unpack(">h", d[p:p + 2])[0]
+        p += 2
+        ln = struct.unpack(">h", d[p:p + 2])[0]
+        msg = None if ln < 0 else d[p + 2:p + 2 + ln].decode()
+        p += 2 + max(ln, 0)
+        out.append((name, err, msg))
+    assert p == len(d)
+    return out
+
+
+def test_create_topics_duplicates_and_assignments(broker):
+    res = _create_topics_v1(broker, [("dupe", 1, 1, []), ("ok1", 1, 1, []), ("dupe", 2, 1, [])])
+    assert [(n, e) for n, e, _ in res] == [("dupe", 42), ("ok1", 0)]
+    assert "multiple entries" in res[0][2]
+    # manual assignments: partitions must be 0..n-1 exactly, on this broker only
+    res = _create_topics_v1(broker, [("gap", -1, -1, [(0, [0]), (2, [0])])])
+    assert res[0][1] == 39 and "out of range or repeated" in res[0][2]
+    res = _create_topics_v1(broker, [("rep", -1, -1, [(0, [0]), (0, [0])])])
+    assert res[0][1] == 39
+    res = _create_topics_v1(broker, [("asg", -1, -1, [(1, [0]), (0, [0])])])
+    assert res == [("asg", 0, None)]
+    assert sorted(partition_dirs(broker, "asg")) == ["asg-0", "asg-1"]
+    # a large request stays fast (no quadratic scans on the loop thread)
+    many = [("big", -1, -1, [(i, [0]) for i in range(20000)])]
+    t0 = time.monotonic()
+    res = _create_topics_v1(broker, many, validate_only=True)
+    assert res[0][1] == 0 and time.monotonic() - t0 < 5
