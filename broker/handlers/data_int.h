@@ -42,6 +42,9 @@ int16_t sl__producers_check(struct sl_producers *p, struct sl_log *log, const ch
 void sl__producers_record(struct sl_producers *p, const char *topic, int32_t partition,
                           const struct sl_batch_hdr *h, int64_t base_offset);
 
+/* Forget every producer's state on topic (deleted: a topic made again starts afresh). */
+void sl__producers_forget_topic(struct sl_producers *p, const char *topic);
+
 /*
  * Allocate a fresh producer id, unique across restarts (blocks of ids are reserved in
  * <log_dir>/producer-id-block). Returns 0 and *id, or an I/O error. May block (fsync once

@@ -10,6 +10,7 @@
 #include "../proto/msg_admin.h"
 #include "../topics.h"
 #include "admin_int.h"
+#include "data_int.h"
 #include "handlers.h"
 #include "../../common/sl_log.h"
 
@@ -29,6 +30,9 @@ int sl_handle_delete_topics(struct sl_request *req)
         res[i].name = m.topic_names[i];
         rc = sl_topics_delete(req->broker, m.topic_names[i], &err);
         res[i].error_code = sl__admin_error(rc);
+        if (rc == 0) {
+            sl__producers_forget_topic(req->broker->producers, m.topic_names[i]);
+        }
         if (rc != 0 && rc != SL_ENOENT) {
             sl_clog("broker:admin", SL_LOG_ERROR, "deleting topic %s: %s", m.topic_names[i],
                     err.msg);

@@ -426,3 +426,33 @@ int sl_handle_init_producer_id(struct sl_request *req)
     sl_msg_init_pid_resp_encode(&req->resp, req->api_version, &resp);
     return SL_API_DONE;
 }
+
+void sl__producers_forget_topic(struct sl_producers *p, const char *topic)
+{
+    if (!p) {
+        return;
+    }
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        struct pstate **link = &p->table[i];
+        while (*link) {
+            struct pstate *s = *link;
+            if (strcmp(s->topic, topic) == 0) {
+                *link = s->next;
+                free(s);
+                p->count--;
+            } else {
+                link = &s->next;
+            }
+        }
+    }
+    struct scanned **link = &p->scanned;
+    while (*link) {
+        struct scanned *sc = *link;
+        if (strcmp(sc->topic, topic) == 0) {
+            *link = sc->next;
+            free(sc);
+        } else {
+            link = &sc->next;
+        }
+    }
+}

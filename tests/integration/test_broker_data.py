@@ -852,3 +852,25 @@ def test_data_kill_after_checkpoint_keeps_acknowledged_visible(sluice_bin, tmp_p
     finally:
         if b.proc is not None:
             assert b.stop() in (0, None)
+
+
+def test_data_idempotent_state_forgotten_with_deleted_topic(broker):
+    """A topic deleted and made again starts with no producer state: the same producer's
+    sequence 0 is new data there, not a duplicate to drop."""
+    from confluent_kafka.admin import AdminClient
+
+    ensure_topic(broker, "again")
+    c = Conn(broker)
+    err, pid, epoch = init_producer_id(c)
+    assert err == NONE
+    assert produce(c, "again", 0, batch([b"first"], pid, epoch, 0))[:2] == (NONE, 0)
+    a = AdminClient({"bootstrap.servers": broker.bootstrap})
+    a.delete_topics(["again"])["again"].result(TIMEOUT)
+    deadline = time.monotonic() + TIMEOUT
+    while "again" in a.list_topics(timeout=5).topics and time.monotonic() < deadline:
+        time.sleep(0.1)
+    ensure_topic(broker, "again")
+    assert produce(c, "again", 0, batch([b"second"], pid, epoch, 0))[:2] == (NONE, 0)
+    _err, hw, _start, records = fetch(c, "again", 0, 0)
+    assert hw == 1 and b"second" in records
+    c.close()
