@@ -246,6 +246,11 @@ static int build_sources(struct sl_agent *a, const struct sl_yaml_doc *doc,
         static const char *const unsupported[] = {"selector", "interceptors", NULL};
         for (const char *const *u = unsupported; *u; u++) {
             const struct sl_yaml_node *un = sl_yaml_get(node, *u);
+            const struct sl_yaml_node *st = un ? sl_yaml_get(un, "type") : NULL;
+            if (un && un->kind == SL_YAML_MAP && un->n == 1 && st &&
+                st->kind == SL_YAML_SCALAR && strcmp(st->value, "replicating") == 0) {
+                continue; /* selector: {type: replicating} is what sluice does anyway */
+            }
             if (un) {
                 return sl_yaml_error(err, doc, un,
                                      "source %s: '%s' is not supported yet by sluice (events "
@@ -313,7 +318,7 @@ static int build_sources(struct sl_agent *a, const struct sl_yaml_doc *doc,
         if (rc != 0) {
             return rc;
         }
-        static const char *const skip[] = {"type", "channels", NULL};
+        static const char *const skip[] = {"type", "channels", "selector", NULL};
         rc = sl_conf_bind(ops->conf, s->ctx, doc, node, skip, what, err);
         if (rc == 0) {
             sl_err_clear(err);

@@ -357,6 +357,10 @@ static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, str
                          name, kinds[k].plural);
                 return err_at(err, doc, pr->line, pr->kcol, "%s%s", msg, "");
             }
+            if (k == 0 && strcmp(key, "selector.type") == 0 &&
+                strcmp(pr->value, "replicating") == 0) {
+                continue; /* Flume's default, and what sluice does */
+            }
             if (unsupported_key(kinds[k].plural, key)) {
                 return err_at(err, doc, pr->line, pr->kcol,
                               "%s: '%s' is not supported by sluice yet", pr->key, key);

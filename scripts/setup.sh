@@ -40,8 +40,8 @@ packages=(
     # integration tests: Debian's python3 with independent Kafka client libraries
     python3 python3-pytest python3-kafka python3-lz4 python3-snappy python3-zstandard
     python3-confluent-kafka kcat netcat-openbsd
-    # benchmarks
-    coreutils util-linux
+    # benchmarks: dd and lscpu, bc, and rsyslog to compare the agent with
+    coreutils util-linux bc rsyslog
 )
 
 if [ "${SLUICE_SKIP_APT:-0}" != 1 ]; then

@@ -6,10 +6,13 @@
 #ifndef SL_DATA_INT_H
 #define SL_DATA_INT_H
 
+#include <string.h>
+
 #include <stdint.h>
 
 #include "../../store/batch.h"
 #include "../../store/log.h"
+#include "../api.h"
 #include "data.h"
 
 /* Kafka error codes api.h does not list yet. */
@@ -52,5 +55,18 @@ void sl__producers_forget_topic(struct sl_producers *p, const char *topic);
  */
 int sl__producers_next_id(struct sl_producers *p, const char *log_dir, int64_t *id,
                           struct sl_err *err);
+
+/* A zeroed arena array of n (>= 0) elements; never a zero-size allocation. */
+static inline void *sl__data_calloc(struct sl_request *req, int32_t n, size_t size)
+{
+    return sl_kp_arena_calloc(&req->arena, (size_t)(n > 0 ? n : 1), size);
+}
+
+/* The topic name as a C string, or NULL when it holds a NUL (no topic of ours is named so). */
+static inline char *sl__data_topic(struct sl_request *req, struct sl_kp_str name)
+{
+    char *topic = sl_kp_arena_strdup(&req->arena, name);
+    return topic && strlen(topic) == (size_t)name.len ? topic : NULL;
+}
 
 #endif

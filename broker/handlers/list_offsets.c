@@ -96,8 +96,7 @@ int sl_handle_list_offsets(struct sl_request *req)
     }
     struct sl_list_offsets_resp resp = {0};
     resp.ntopics = m.ntopics;
-    resp.topics = sl_kp_arena_calloc(&req->arena, (size_t)(m.ntopics > 0 ? m.ntopics : 1),
-                                     sizeof(*resp.topics));
+    resp.topics = sl__data_calloc(req, m.ntopics, sizeof(*resp.topics));
     if (!resp.topics) {
         return -ENOMEM;
     }
@@ -106,16 +105,11 @@ int sl_handle_list_offsets(struct sl_request *req)
         struct sl_list_offsets_resp_topic *rt = &resp.topics[i];
         rt->name = t->name;
         rt->npartitions = t->npartitions;
-        rt->partitions =
-            sl_kp_arena_calloc(&req->arena, (size_t)(t->npartitions > 0 ? t->npartitions : 1),
-                               sizeof(*rt->partitions));
+        rt->partitions = sl__data_calloc(req, t->npartitions, sizeof(*rt->partitions));
         if (!rt->partitions) {
             return -ENOMEM;
         }
-        char *topic = sl_kp_arena_strdup(&req->arena, t->name);
-        if (topic && strlen(topic) != (size_t)t->name.len) {
-            topic = NULL;
-        }
+        char *topic = sl__data_topic(req, t->name);
         for (int32_t j = 0; j < t->npartitions; j++) {
             list_partition(req, &m, topic, &t->partitions[j], &rt->partitions[j]);
         }

@@ -145,6 +145,9 @@ def test_agent_backpressure_broker_down_then_up(sluice_bin, tmp_path):
         # Everything read is accounted for: in the channel or waiting at the source.
         assert led["delivered"] == "0" and led["unaccounted"] == "0"
         assert int(led["buffered"]) == int(led["received"]) >= capacity
+        # Memory stays bounded: the channel, plus at most one read (64 KiB) of lines
+        # waiting at the source, however much the sender pushes.
+        assert int(led["buffered"]) <= capacity + 65536 // len(lines[0]) + 1
         broker.start()
         ts.join(120)
         assert sent.is_set()
@@ -330,6 +333,8 @@ BAD = [
     (cfg(src=GOOD["src"].replace("[c1]", "[c1, c1]")), ("c1]", 0), "listed twice"),
     (cfg(src=GOOD["src"] + "\n    interceptors: [i1]"), ("[i1]", 0),
      "'interceptors' is not supported"),
+    (cfg(src=GOOD["src"] + "\n    selector: {type: multiplexing}"), ("{type", 0),
+     "'selector' is not supported"),
     (cfg(ch=GOOD["ch"] + "\n    capacity: 5"), ("capacity: 5", -1), "duplicate key 'capacity'"),
     (cfg(src=GOOD["src"] + "\n   bad: indent"), ("bad: indent", 0), "while parsing"),
     (cfg(sink="sinks: {}"), ("{}", 0), "no sinks are defined"),

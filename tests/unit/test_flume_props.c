@@ -132,6 +132,7 @@ static void test_comments_separators_and_legacy_keys(void **state)
                        "a1.sources.r1.bind = 127.0.0.1\n"
                        "a1.sources.r1.port = 0\n"
                        "a1.sources.r1.channels = c1\n"
+                       "a1.sources.r1.selector.type = replicating\n"
                        "a1.channels.c1.type = org.apache.flume.channel.MemoryChannel\n"
                        "a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink\n"
                        "a1.sinks.k1.brokerList = h:1\n"
