@@ -338,3 +338,68 @@ def test_group_consumer_groups_tool(broker, sluice_bin):
     assert {int(r[3]) for r in rows if r[1] == "tool"} == {5}
     tool("--delete", "--group", "gt")
     assert "gt" not in tool("--list").split()
+
+
+def test_group_console_consumer_commits_and_resumes(broker, sluice_bin):
+    """`sluice console-consumer --group G` commits what it printed; a second run with the
+    same group prints only what came after, even with --from-beginning (as Kafka's does)."""
+    def run(*args, stdin=None):
+        return subprocess.run([sluice_bin, *args, "--bootstrap-server", broker.bootstrap],
+                              input=stdin, capture_output=True, text=True, timeout=60)
+
+    create_topic(broker, "cc", partitions=1)
+    assert run("console-producer", "--topic", "cc", stdin="1\n2\n3\n4\n5\n").returncode == 0
+    first = run("console-consumer", "--topic", "cc", "--group", "ccg", "--from-beginning",
+                "--max-messages", "5", "--timeout-ms", "20000")
+    assert first.returncode == 0 and first.stdout.split() == ["1", "2", "3", "4", "5"]
+    assert run("console-producer", "--topic", "cc", stdin="6\n7\n8\n").returncode == 0
+    second = run("console-consumer", "--topic", "cc", "--group", "ccg", "--from-beginning",
+                 "--max-messages", "3", "--timeout-ms", "20000")
+    assert second.returncode == 0 and second.stdout.split() == ["6", "7", "8"]
+    desc = run("consumer-groups", "--describe", "--group", "ccg")
+    row = [l.split() for l in desc.stdout.splitlines() if l.startswith("ccg")]
+    assert row and row[0][1:6] == ["cc", "0", "8", "8", "0"], desc.stdout
+
+
+def test_group_describe_lag_while_producing(broker, sluice_bin):
+    """consumer-groups --describe reports LAG = LOG-END-OFFSET - CURRENT-OFFSET while a
+    producer keeps writing, with the end offset between the ones seen before and after."""
+    create_topic(broker, "lagt", partitions=1)
+    produce(broker, "lagt", ["v%d" % i for i in range(20)], partitions=1)
+    c = ck_consumer(broker, "lagg")
+    c.commit(offsets=[TopicPartition("lagt", 0, 10)], asynchronous=False)
+    c.close()
+    stop = threading.Event()
+
+    def keep_producing():
+        p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 1})
+        n = 0
+        while not stop.is_set() and n < 200000:
+            p.produce("lagt", b"x", partition=0)
+            p.poll(0)
+            n += 1
+            if n % 100 == 0:
+                time.sleep(0.005)
+        p.flush(15)
+
+    t = threading.Thread(target=keep_producing)
+    t.start()
+    try:
+        w = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "lag-watch"})
+        seen = 0
+        for _ in range(3):
+            before = w.get_watermark_offsets(TopicPartition("lagt", 0), timeout=10)[1]
+            out = subprocess.run([sluice_bin, "consumer-groups", "--bootstrap-server",
+                                  broker.bootstrap, "--describe", "--group", "lagg"],
+                                 capture_output=True, text=True, timeout=60)
+            after = w.get_watermark_offsets(TopicPartition("lagt", 0), timeout=10)[1]
+            row = [l.split() for l in out.stdout.splitlines() if l.startswith("lagg")][0]
+            cur, leo, lag = int(row[3]), int(row[4]), int(row[5])
+            assert cur == 10 and before <= leo <= after and lag == leo - cur, out.stdout
+            seen = max(seen, leo)
+            time.sleep(0.3)
+        w.close()
+        assert seen > 20  # the producer was really running
+    finally:
+        stop.set()
+        t.join(30)
