@@ -263,6 +263,13 @@ int sl_broker_config_set(struct sl_broker_config *cfg, const char *key, const ch
         cfg->groups.offsets_retention_ms = rc ? cfg->groups.offsets_retention_ms : v * 60000;
         return rc;
     }
+    /* sluice's own: the size past which a __consumer_offsets partition is replaced by a
+     * snapshot of its live state (we keep that topic bounded without log compaction). */
+    if (strcmp(key, "offsets.snapshot.min.bytes") == 0) {
+        rc = parse_int(key, value, 1024, INT64_MAX, &v, err);
+        cfg->groups.snapshot_min_bytes = rc ? cfg->groups.snapshot_min_bytes : v;
+        return rc;
+    }
     if (strcmp(key, "group.min.session.timeout.ms") == 0) {
         rc = parse_int(key, value, 0, INT32_MAX, &v, err);
         cfg->groups.min_session_timeout_ms = rc ? cfg->groups.min_session_timeout_ms : (int32_t)v;
@@ -364,6 +371,8 @@ void sl_broker_config_each(const struct sl_broker_config *cfg, sl_broker_config_
     cb(arg, "offsets.topic.num.partitions", buf);
     snprintf(buf, sizeof(buf), "%" PRId64, cfg->groups.offsets_retention_ms / 60000);
     cb(arg, "offsets.retention.minutes", buf);
+    snprintf(buf, sizeof(buf), "%" PRId64, (int64_t)cfg->groups.snapshot_min_bytes);
+    cb(arg, "offsets.snapshot.min.bytes", buf);
     snprintf(buf, sizeof(buf), "%" PRId32, cfg->groups.min_session_timeout_ms);
     cb(arg, "group.min.session.timeout.ms", buf);
     snprintf(buf, sizeof(buf), "%" PRId32, cfg->groups.max_session_timeout_ms);

@@ -403,3 +403,36 @@ def test_group_describe_lag_while_producing(broker, sluice_bin):
     finally:
         stop.set()
         t.join(30)
+
+
+def test_group_offsets_topic_stays_bounded(sluice_bin, tmp_path):
+    """Without log compaction, __consumer_offsets is kept bounded by snapshots: thousands of
+    commits leave a small log, and the last commit survives a crash and restart."""
+    b = Broker(sluice_bin, tmp_path / "logs",
+               overrides={"offsets.topic.num.partitions": "1",
+                          "offsets.snapshot.min.bytes": "4096"}).start()
+    try:
+        create_topic(b, "bt", partitions=2)
+        c = ck_consumer(b, "bounded")
+        for i in range(1, 1501):
+            c.commit(offsets=[TopicPartition("bt", 0, i), TopicPartition("bt", 1, 2 * i)],
+                     asynchronous=False)
+        c.close()
+        part = tmp_path / "logs" / "__consumer_offsets-0"
+        written = 1500 * 2 * 60  # at least ~60 bytes of record per committed offset
+
+        def log_bytes():
+            return sum(f.stat().st_size for f in part.glob("*.log"))
+
+        deadline = time.monotonic() + 10
+        while log_bytes() > 32 * 1024 and time.monotonic() < deadline:
+            time.sleep(0.1)  # snapshots run on the coordinator's tick
+        assert log_bytes() <= 32 * 1024 < written, log_bytes()
+        b.kill()
+        b.start()
+        c = ck_consumer(b, "bounded")
+        got = c.committed([TopicPartition("bt", 0), TopicPartition("bt", 1)], timeout=15)
+        assert [tp.offset for tp in got] == [1500, 3000]
+        c.close()
+    finally:
+        b.stop()
