@@ -37,6 +37,11 @@
 #define SCAN_OFFSETS 50000  /* how far back from the log end a rebuild looks */
 #define SCAN_BATCHES 200000 /* and at most this many batch headers */
 #define NO_EPOCH     (-1)
+/* Kafka's producer.id.expiration.ms default: state of a producer idle this long is dropped
+ * (its next batch is then accepted as from a new producer), so memory does not grow with
+ * every short-lived idempotent client. Swept at most once a minute. */
+#define PRODUCER_EXPIRY_MS (24LL * 3600 * 1000)
+#define SWEEP_EVERY_MS     60000
 
 struct seq_batch {
     int32_t first_seq;
@@ -50,6 +55,7 @@ struct pstate {
     int32_t partition;
     int16_t epoch; /* NO_EPOCH: unknown producer, any sequence is accepted */
     int nbatches;  /* valid entries in batches, oldest first */
+    int64_t last_ms; /* monotonic time of the last batch seen from this producer here */
     struct seq_batch batches[SEQ_CACHE];
     char topic[]; /* NUL-terminated */
 };
@@ -70,6 +76,7 @@ struct sl_producers {
     size_t nbuckets;
     size_t count;
     struct scanned *scanned; /* partitions whose log tail was read for older producers */
+    int64_t next_sweep_ms;   /* monotonic: when idle producers are next expired */
 };
 
 int sl_producers_create(struct sl_producers **out)
@@ -226,6 +233,7 @@ static struct pstate *insert(struct sl_producers *p, int64_t pid, const char *to
     s->pid = pid;
     s->partition = partition;
     s->epoch = NO_EPOCH;
+    s->last_ms = sl_mono_ms();
     memcpy(s->topic, topic, tlen + 1);
     if (p->count >= p->nbuckets * 2) {
         grow(p);
@@ -376,9 +384,33 @@ int16_t sl__producers_check(struct sl_producers *p, struct sl_log *log, const ch
     return h->base_sequence == 0 ? KERR_NONE : KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
+/* Drop the state of producers idle for PRODUCER_EXPIRY_MS (at most once a minute). */
+static void sweep(struct sl_producers *p, int64_t now_ms)
+{
+    if (now_ms < p->next_sweep_ms) {
+        return;
+    }
+    p->next_sweep_ms = now_ms + SWEEP_EVERY_MS;
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        struct pstate **link = &p->table[i];
+        while (*link) {
+            struct pstate *s = *link;
+            if (now_ms - s->last_ms >= PRODUCER_EXPIRY_MS) {
+                *link = s->next;
+                free(s);
+                p->count--;
+            } else {
+                link = &s->next;
+            }
+        }
+    }
+}
+
 void sl__producers_record(struct sl_producers *p, const char *topic, int32_t partition,
                           const struct sl_batch_hdr *h, int64_t base_offset)
 {
+    int64_t now_ms = sl_mono_ms();
+    sweep(p, now_ms);
     struct pstate *s = lookup(p, h->producer_id, topic, partition);
     if (!s) {
         s = insert(p, h->producer_id, topic, partition);
@@ -386,6 +418,7 @@ void sl__producers_record(struct sl_producers *p, const char *topic, int32_t par
             return; /* a retry of this batch would then be appended twice: rare, logged */
         }
     }
+    s->last_ms = now_ms;
     remember(s, h->producer_epoch, h->base_sequence,
              seq_add(h->base_sequence, h->last_offset_delta), base_offset);
 }
