@@ -7,6 +7,7 @@
 
 static const struct sl_source_ops *const sources[] = {
     &sl_netcat_source_ops,
+    &sl_syslog_source_ops,
 };
 
 static const struct sl_channel_ops *const channels[] = {

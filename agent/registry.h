@@ -10,6 +10,7 @@
 #include "agent/plugin.h"
 
 extern const struct sl_source_ops sl_netcat_source_ops;
+extern const struct sl_source_ops sl_syslog_source_ops;
 extern const struct sl_channel_ops sl_memory_channel_ops;
 extern const struct sl_sink_ops sl_kafka_sink_ops;
 extern const struct sl_sink_ops sl_logger_sink_ops;

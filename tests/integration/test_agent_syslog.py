@@ -1,0 +1,292 @@
+"""`sluice agent` with the syslog source end to end: util-linux `logger` (UDP, TCP, octet
+counting, RFC 3164 and 5424, structured data, a unix datagram socket) and raw sockets →
+syslog source → memory channel → kafka sink → embedded broker, read back with kafka-python
+(record headers carry the event headers). Also: octet-counted and newline frames mixed on one
+connection, truncation counted, invalid lines kept, UDP drops counted when the channel is
+full. Everything on 127.0.0.1 and free ports, bounded waits, processes stopped by PID."""
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from agentutil import Agent
+from brokerutil import free_port, wait_port
+from kafka import KafkaConsumer, TopicPartition
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pipeline(sources, bport=None, log_dir=None, bootstrap=None, capacity=10000, tx=100,
+             mport=None):
+    """A pipeline with the given syslog sources (name → extra YAML lines) into c1 → kafka."""
+    out = "agent: {name: a1}\n"
+    if bport is not None:
+        out += (f"broker:\n  listeners: PLAINTEXT://127.0.0.1:{bport}\n"
+                f"  log.dirs: {log_dir}\n")
+    out += "sources:\n"
+    for name, body in sources.items():
+        out += f"  {name}:\n    type: syslog\n    channels: [c1]\n"
+        out += "".join(f"    {line}\n" for line in body)
+    out += (f"channels:\n  c1:\n    type: memory\n    capacity: {capacity}\n"
+            f"    transactionCapacity: {tx}\n"
+            f"sinks:\n  k1:\n    type: kafka\n    channel: c1\n    topic: syslog\n"
+            f"    acks: 1\n    linger.ms: 1\n    batchSize: {tx}\n")
+    if bootstrap:
+        out += f"    bootstrap.servers: {bootstrap}\n"
+    if mport:
+        out += f"metrics: {{port: {mport}, bind: 127.0.0.1}}\n"
+    return out
+
+
+def consume(bootstrap, expected, topic="syslog", timeout=60.0):
+    """(value, {header: value}) of every record of partition 0, with kafka-python."""
+    cons = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                         consumer_timeout_ms=2000, fetch_max_wait_ms=100)
+    tp = TopicPartition(topic, 0)
+    out = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not cons.partitions_for_topic(topic):
+            time.sleep(0.2)
+        cons.assign([tp])
+        cons.seek_to_beginning(tp)
+        while len(out) < expected and time.monotonic() < deadline:
+            for recs in cons.poll(timeout_ms=500).values():
+                out.extend((r.value.decode(errors="replace"),
+                            {k: v.decode(errors="replace") for k, v in (r.headers or [])})
+                           for r in recs)
+    finally:
+        cons.close()
+    return out
+
+
+def logger(*args, msg):
+    r = subprocess.run(["logger", *args, msg], capture_output=True, timeout=20)
+    assert r.returncode == 0, r.stderr.decode()
+
+
+def scrape_json(mport):
+    with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics.json", timeout=10) as r:
+        return json.loads(r.read().decode())
+
+
+def started(a, timeout=30.0):
+    """Wait until every source listens (a UDP datagram sent before that is lost)."""
+    deadline = time.monotonic() + timeout
+    while "agent a1 started" not in a.log_text():
+        assert a.proc.poll() is None, a.log_text()[-3000:]
+        assert time.monotonic() < deadline, a.log_text()[-3000:]
+        time.sleep(0.05)
+    return a
+
+
+def by_body(records):
+    return {v: h for v, h in records}
+
+
+def test_syslog_logger_udp_tcp_unix_to_kafka(sluice_bin, tmp_path):
+    tport, uport, bport = free_port(), free_udp_port(), free_port()
+    sock = tmp_path / "log.sock"
+    cfg = pipeline({
+        "tcp": ["protocol: tcp", "bind: 127.0.0.1", f"port: {tport}"],
+        "udp": ["protocol: udp", "bind: 127.0.0.1", f"port: {uport}"],
+        "unx": ["protocol: unix", f"path: {sock}"],
+    }, bport, tmp_path / "logs")
+    a = started(Agent(sluice_bin, tmp_path, cfg).start(tport))
+    try:
+        wait_port(bport)
+        srv = ["--server", "127.0.0.1"]
+        logger(*srv, "--port", str(tport), "--tcp", "--rfc5424", "--octet-count", "-t", "app1",
+               "-i", "--msgid", "MID1", "--sd-id", "ex@32473", "--sd-param", 'k1="v1"',
+               "--sd-param", 'k2="with \\"quotes\\" and \\]"', "-p", "local3.warning",
+               msg="tcp 5424 octet-counted")
+        logger(*srv, "--port", str(tport), "--tcp", "--rfc3164", "-t", "app2", "-p", "user.err",
+               msg="tcp 3164 newline")
+        logger(*srv, "--port", str(tport), "--tcp", "--rfc3164", "--octet-count", "-t", "app3",
+               msg="tcp 3164 octet-counted")
+        logger(*srv, "--port", str(uport), "--udp", "--rfc5424", "-t", "app4", "-p",
+               "auth.info", msg="udp 5424")
+        logger(*srv, "--port", str(uport), "--udp", "--rfc3164", "-t", "app5", "-p",
+               "daemon.debug", msg="udp 3164")
+        logger("-u", str(sock), "-t", "app6", "-p", "mail.notice", msg="unix local")
+        got = by_body(consume(f"127.0.0.1:{bport}", 6))
+        assert len(got) == 6, got
+        now_ms = time.time() * 1000
+        host = socket.gethostname()
+
+        h = got["tcp 5424 octet-counted"]
+        assert (h["Facility"], h["Severity"]) == ("19", "4")
+        assert h["app"] == "app1" and h["msgid"] == "MID1" and h["procid"].isdigit()
+        assert h["host"] == host
+        assert h["sd.ex@32473.k1"] == "v1"
+        assert h["sd.ex@32473.k2"] == 'with "quotes" and ]'
+        assert abs(int(h["timestamp"]) - now_ms) < 120000
+        assert "syslog.status" not in h
+
+        h = got["tcp 3164 newline"]
+        assert (h["Facility"], h["Severity"], h["app"], h["host"]) == ("1", "3", "app2", host)
+        assert abs(int(h["timestamp"]) - now_ms) < 120000
+        h = got["tcp 3164 octet-counted"]
+        assert h["app"] == "app3" and h["host"] == host
+        h = got["udp 5424"]
+        assert (h["Facility"], h["Severity"], h["app"]) == ("4", "6", "app4")
+        h = got["udp 3164"]
+        assert (h["Facility"], h["Severity"], h["app"]) == ("3", "7", "app5")
+        h = got["unix local"]
+        assert (h["Facility"], h["Severity"], h["app"]) == ("2", "5", "app6")
+        assert "host" not in h  # logger sends no hostname to a local socket
+    finally:
+        rc = a.stop()
+    assert rc == 0, a.log_text()[-3000:]
+    assert not sock.exists()
+    assert "stopped cleanly" in a.log_text()
+
+
+def test_syslog_tcp_mixed_framing_truncation_and_invalid(sluice_bin, tmp_path):
+    tport, bport, mport = free_port(), free_port(), free_port()
+    cfg = pipeline({"r1": ["protocol: tcp", "bind: 127.0.0.1", f"port: {tport}",
+                           "max-message-size: 200"]},
+                   bport, tmp_path / "logs", mport=mport)
+    a = started(Agent(sluice_bin, tmp_path, cfg).start(tport))
+
+    def octet(s):
+        b = s.encode()
+        return str(len(b)).encode() + b" " + b
+
+    try:
+        wait_port(bport)
+        long_body = "L" * 500
+        frames = [
+            octet("<13>1 2024-06-15T11:00:00Z h1 a1 1 m1 - first octet"),
+            b"<14>Jun 15 11:00:01 h2 a2[2]: second newline\n",
+            octet("<15>Jun 15 11:00:02 h3 a3: third octet\nwith a newline inside"),
+            b"<16>Jun 15 11:00:03 h4 a4: fourth crlf\r\n",
+            b"<17>Jun 15 11:00:04 h5 a5: fifth nul\x00",
+            octet("<18>Jun 15 11:00:05 h6 a6: " + long_body),  # octet-counted, too long
+            b"<19>Jun 15 11:00:06 h7 a7: " + long_body.encode() + b"\n",  # newline, too long
+            b"this line has no PRI\n",
+            b"<999>bad PRI\n",
+            b"<20>Jun 15 11:00:07 h8 a8: last, no newline before EOF",
+        ]
+        data = b"".join(frames)
+        with socket.create_connection(("127.0.0.1", tport), timeout=10) as s:
+            # Dribble the bytes in small pieces, so frames straddle reads.
+            for i in range(0, len(data), 7):
+                s.sendall(data[i:i + 7])
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(20)
+            assert s.recv(10) == b""  # the source closes once all is in the channel
+        recs = consume(f"127.0.0.1:{bport}", len(frames))
+        bodies = [v for v, _ in recs]
+        assert len(recs) == len(frames), bodies
+        assert bodies[:5] == ["first octet", "second newline",
+                              "third octet\nwith a newline inside", "fourth crlf", "fifth nul"]
+        hs = [h for _, h in recs]
+        assert [h.get("app") for h in hs[:5]] == ["a1", "a2", "a3", "a4", "a5"]
+        assert hs[0]["msgid"] == "m1" and hs[1]["procid"] == "2"
+        # Truncated to 200 bytes of frame, marked Incomplete, counted.
+        for i, prefix in ((5, "<18>Jun 15 11:00:05 h6 a6: "), (6, "<19>Jun 15 11:00:06 h7 a7: ")):
+            assert bodies[i] == "L" * (200 - len(prefix))
+            assert hs[i]["syslog.status"] == "Incomplete"
+        assert bodies[7] == "this line has no PRI"
+        assert hs[7] == {"syslog.status": "Invalid"}
+        assert bodies[8] == "<999>bad PRI" and hs[8]["syslog.status"] == "Invalid"
+        assert bodies[9] == "last, no newline before EOF" and hs[9]["app"] == "a8"
+        m = scrape_json(mport)["SOURCE.r1"]
+        assert m["EventTruncatedCount"] == "2"
+        assert m["EventReceivedCount"] == str(len(frames))
+        assert m["EventAcceptedCount"] == str(len(frames))
+    finally:
+        rc = a.stop()
+    assert rc == 0, a.log_text()[-3000:]
+
+
+def test_syslog_keepfields_and_unknown_key(sluice_bin, tmp_path):
+    uport, bport = free_udp_port(), free_port()
+    cfg = pipeline({"r1": ["protocol: udp", "bind: 127.0.0.1", f"port: {uport}",
+                           "keepFields: true"]}, bport, tmp_path / "logs")
+    a = started(Agent(sluice_bin, tmp_path, cfg).start(bport))
+    try:
+        line = "<13>Jun 15 11:00:00 h t[1]: keep me"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(line.encode() + b"\n", ("127.0.0.1", uport))
+            big = "<13>Jun 15 11:00:00 h t[2]: " + "B" * 9000  # > max-message-size 8192
+            s.sendto(big.encode(), ("127.0.0.1", uport))
+        recs = consume(f"127.0.0.1:{bport}", 2)
+        assert len(recs) == 2
+        assert recs[0][0] == line and recs[0][1]["app"] == "t"
+        assert "syslog.status" not in recs[0][1]
+        assert recs[1][0] == big[:8192] and recs[1][1]["syslog.status"] == "Incomplete"
+    finally:
+        assert a.stop() == 0, a.log_text()[-3000:]
+
+    bad = pipeline({"r1": ["protocol: udp", f"port: {uport}", "eventSize: 10"]})
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad)
+    r = subprocess.run([sluice_bin, "agent", "-f", str(path), "--check"], capture_output=True,
+                       timeout=30)
+    assert r.returncode != 0
+    assert "eventSize" in r.stderr.decode() and "bad.yaml:" in r.stderr.decode()
+    nop = pipeline({"r1": ["protocol: tcp"]})
+    path.write_text(nop)
+    r = subprocess.run([sluice_bin, "agent", "-f", str(path), "--check"], capture_output=True,
+                       timeout=30)
+    assert r.returncode != 0 and "needs a port" in r.stderr.decode()
+
+
+def test_syslog_udp_drops_counted_when_channel_full(sluice_bin, tmp_path):
+    """The sink's broker is not running: the channel fills to its capacity; further datagrams
+    are dropped, counted in the metrics and logged (at most once a second)."""
+    uport, dead, mport = free_udp_port(), free_port(), free_port()
+    capacity = 100
+    cfg = pipeline({"r1": ["protocol: udp", "bind: 127.0.0.1", f"port: {uport}"]},
+                   bootstrap=f"127.0.0.1:{dead}", capacity=capacity, tx=50, mport=mport)
+    a = started(Agent(sluice_bin, tmp_path, cfg).start(mport))
+    try:
+        n = 1000
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(n):
+                s.sendto(f"<13>Jun 15 11:00:00 h t: dgram {i}".encode(), ("127.0.0.1", uport))
+                if i % 100 == 99:
+                    time.sleep(0.02)  # stay under the socket buffer: we count, not the kernel
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            m = scrape_json(mport)
+            if int(m["SOURCE.r1"]["EventReceivedCount"]) >= n:
+                break
+            time.sleep(0.2)
+        src = m["SOURCE.r1"]
+        assert src["EventReceivedCount"] == str(n)
+        accepted = int(src["EventAcceptedCount"])
+        dropped = int(src["EventLostUnacknowledgedCount"])
+        assert accepted <= capacity
+        assert accepted + dropped == n
+        assert dropped >= n - capacity
+        assert m["CHANNEL.c1"]["ChannelSize"] == str(accepted)
+        led = m["LEDGER.a1"]
+        # Until the runtime has a "dropped: channel full" reason, UDP drops are booked as
+        # lost unacknowledged (a datagram is never acknowledged); the ledger balances.
+        assert led["received"] == str(n)
+        assert led["dropped"]["unacknowledged_at_close"] == str(dropped)
+        assert led["unaccounted"] == "0"
+        deadline = time.monotonic() + 5
+        while "dropped" not in a.log_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = a.log_text()
+        drop_lines = [l for l in log.splitlines() if "channel full: dropped" in l]
+        assert drop_lines, log[-2000:]
+        # Rate limited: far fewer log lines than drops; the counts add up.
+        assert len(drop_lines) <= 10
+    finally:
+        a.stop()
+    log = a.log_text()
+    total = sum(int(l.split("dropped ")[1].split()[0])
+                for l in log.splitlines() if "channel full: dropped" in l)
+    assert total == dropped
