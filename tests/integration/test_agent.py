@@ -308,7 +308,7 @@ BAD = [
      "sink k1: no channel"),
     (cfg(src=GOOD["src"].replace("[c1]", "[]")), ("[]", 0), "channels is empty"),
     (cfg(src=GOOD["src"].replace("netcat", "netkat")), ("netkat", 0),
-     "unknown type 'netkat' (sluice has: netcat)"),
+     "unknown type 'netkat' (sluice has: netcat, syslog)"),
     (cfg(ch=GOOD["ch"].replace("    type: memory\n", "")), ("capacity: 100", 0),
      "channel c1: missing 'type'"),
     (cfg(ch=GOOD["ch"].replace("transactionCapacity: 10", "transactionCapacity: 500")),
