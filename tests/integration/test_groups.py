@@ -66,8 +66,11 @@ class Member:
         self.commit_req = threading.Event()
         self.commit_done = threading.Event()
         self.error = None
-        if kind == "ck":
-            self.c = ck_consumer(broker, group, **{"max.poll.interval.ms": 15000})
+        if kind in ("ck", "ck-coop", "ck-rr"):
+            strategy = {"ck": "range", "ck-coop": "cooperative-sticky",
+                        "ck-rr": "roundrobin"}[kind]
+            self.c = ck_consumer(broker, group, **{"max.poll.interval.ms": 15000,
+                                                   "partition.assignment.strategy": strategy})
             self.c.subscribe([topic])
         else:
             self.c = kp_consumer(broker, group, topic)
@@ -76,7 +79,7 @@ class Member:
 
     def _poll(self):
         out = []
-        if self.kind == "ck":
+        if self.kind.startswith("ck"):
             m = self.c.poll(0.05)
             if m is not None and m.error() is None:
                 out.append((m.partition(), m.offset(), m.value().decode()))
@@ -94,7 +97,7 @@ class Member:
                 self._poll()
                 if self.commit_req.is_set():
                     self.commit_req.clear()
-                    if self.kind == "ck":
+                    if self.kind.startswith("ck"):
                         self.c.commit(asynchronous=False)
                     else:
                         self.c.commit()
@@ -144,7 +147,8 @@ def split_scenario(broker, kinds, group, topic, n_msgs=30):
     try:
         def done():
             total = sum(len(m.values()) for m in members)
-            return total >= n_msgs and owned_once(members)
+            busy = sum(1 for m in members if m.assignment())
+            return total >= n_msgs and owned_once(members) and busy == min(len(members), 3)
         assert run_until(members, done), (
             [m.assignment() for m in members], sum(len(m.values()) for m in members))
         # stays settled for a moment: no double ownership after the dust settles
@@ -165,6 +169,16 @@ def test_group_split_partitions(broker, kind, n):
     create_topic(broker, "split")
     produce(broker, "split", [str(i) for i in range(30)])
     split_scenario(broker, [kind] * n, f"g-{kind}-{n}", "split")
+
+
+@pytest.mark.parametrize("kind", ["ck-coop", "ck-rr"])
+def test_group_other_assignors(broker, kind):
+    """The broker only relays what the leader computes: roundrobin and the incremental
+    cooperative-sticky protocol split the partitions as range does."""
+    create_topic(broker, "assignors")
+    produce(broker, "assignors", [str(i) for i in range(30)])
+    split_scenario(broker, [kind] * 2, f"g-{kind}", "assignors")
+    split_scenario(broker, [kind] * 3, f"g3-{kind}", "assignors")
 
 
 def test_group_mixed_clients(broker):
