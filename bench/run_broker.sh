@@ -5,8 +5,11 @@
 #   1. perf produce, 100 B records, 1 partition, acks=1: records/s (target >= 1,000,000)
 #   2. perf produce, 1 KiB records: MB/s
 #   3. perf consume of the 100 B topic from page cache: records/s (target >= 3,000,000)
-#   4. the broker process's CPU seconds per million records for each (utime + stime from
-#      /proc/PID/stat, read before and after each phase)
+#   4. perf consume --threads 2 of a 2-partition topic holding as many 100 B records (filled
+#      by an untimed perf produce whose line is printed): records/s with one consumer, and
+#      one thread, per partition
+#   and the broker process's CPU seconds per million records for each (utime + stime from
+#   /proc/PID/stat, read before and after each phase)
 #
 #   bench/run_broker.sh                 # 5,000,000 records of 100 B, 1,000,000 of 1 KiB
 #   RECORDS=1000000 bench/run_broker.sh # quicker
@@ -61,6 +64,8 @@ echo
     --replication-factor 1 >/dev/null
 "$sluice" topics --bootstrap-server "$bs" --create --topic p1k --partitions 1 \
     --replication-factor 1 >/dev/null
+"$sluice" topics --bootstrap-server "$bs" --create --topic c100 --partitions 2 \
+    --replication-factor 1 >/dev/null
 
 echo "== 1. perf produce: $records records of 100 B, 1 partition, acks=1 =="
 t0=$(cpu_ticks)
@@ -84,5 +89,19 @@ echo "== 3. perf consume: the $records records of 100 B, from page cache, --fetc
 t0=$(cpu_ticks)
 "$sluice" perf consume --bootstrap-server "$bs" --topic p100 --messages "$records" \
     --fetch-size "$fetch_size"
+t1=$(cpu_ticks)
+echo "broker CPU: $(per_million "$t0" "$t1" "$records") s per million records"
+echo
+
+echo "== 4. perf consume --threads 2: $records records of 100 B, 2 partitions, --fetch-size $fetch_size =="
+# The fill is not a target; its line shows how it went. Records without a key are spread
+# over both partitions by librdkafka's sticky partitioner.
+# shellcheck disable=SC2086
+fill=$("$sluice" perf produce --bootstrap-server "$bs" --topic c100 --num-records "$records" \
+    --record-size 100 --throughput -1 --producer-props acks=1 $props | tail -1)
+echo "fill: $fill"
+t0=$(cpu_ticks)
+"$sluice" perf consume --bootstrap-server "$bs" --topic c100 --messages "$records" \
+    --threads 2 --fetch-size "$fetch_size"
 t1=$(cpu_ticks)
 echo "broker CPU: $(per_million "$t0" "$t1" "$records") s per million records"

@@ -4,11 +4,15 @@
  * compared line for line. produce measures each record's latency from send to delivery
  * report and prints a window line every 5 s plus Kafka's final summary; consume reads from
  * the beginning of every partition (assigned, no group) and prints Kafka's one-line table.
- * Main thread only: librdkafka's delivery reports are served by rd_kafka_poll here.
+ * produce runs on the main thread only: librdkafka's delivery reports are served by
+ * rd_kafka_poll there. consume --threads N runs N consumers, one per thread, each owning its
+ * rd_kafka_t; they share only the atomic counters of struct pc_shared.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,11 +352,13 @@ static int perf_produce(int argc, char **argv)
 /* ---- consume ---- */
 
 #define PERF_CONSUME_BATCH 4096
+#define PERF_THREADS_MAX   256
 
 struct pc_opts {
     const char *bootstrap;
     const char *topic;
     int64_t messages, timeout_ms;
+    int64_t threads; /* consumers, each on its own thread; partition i goes to i % threads */
     int hide_header;
     struct sl_props props;
 };
@@ -370,16 +376,20 @@ static void pc_usage(FILE *out)
                  "  --timeout MS               give up after MS without a record (default 10000)\n"
                  "  --consumer.config FILE     consumer properties file (k=v lines)\n"
                  "  --fetch-size BYTES         bytes per partition per fetch (default 1048576)\n"
+                 "  --threads T                consumers, each on its own thread (default 1);\n"
+                 "                             partition i is read by consumer i %% T, and a\n"
+                 "                             consumer left without a partition is not started\n"
                  "  --hide-header              leave out the header line\n"
                  "  --help                     print this help\n"
                  "\n"
-                 "Prints kafka-consumer-perf-test's table. Exit status: 0 when N records were "
-                 "read,\n1 otherwise, 2 on a usage error.\n");
+                 "Prints kafka-consumer-perf-test's table, totals over all threads, timed from\n"
+                 "the start to the N-th record. Exit status: 0 when N records were read, 1\n"
+                 "otherwise, 2 on a usage error.\n");
 }
 
 static int pc_parse(struct pc_opts *o, int argc, char **argv)
 {
-    enum { O_BOOT = 256, O_TOPIC, O_MSGS, O_TMO, O_CCONF, O_HIDE, O_FETCH };
+    enum { O_BOOT = 256, O_TOPIC, O_MSGS, O_TMO, O_CCONF, O_HIDE, O_FETCH, O_THREADS };
     static const struct option longopts[] = {
         {"bootstrap-server", required_argument, NULL, O_BOOT},
         {"broker-list", required_argument, NULL, O_BOOT},
@@ -389,6 +399,7 @@ static int pc_parse(struct pc_opts *o, int argc, char **argv)
         {"consumer.config", required_argument, NULL, O_CCONF},
         {"hide-header", no_argument, NULL, O_HIDE},
         {"fetch-size", required_argument, NULL, O_FETCH},
+        {"threads", required_argument, NULL, O_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -397,6 +408,7 @@ static int pc_parse(struct pc_opts *o, int argc, char **argv)
     int c;
     o->messages = -1;
     o->timeout_ms = 10000;
+    o->threads = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case O_BOOT:
@@ -430,6 +442,13 @@ static int pc_parse(struct pc_opts *o, int argc, char **argv)
             if (sl_parse_i64(optarg, 1, INT32_MAX, &fetch_size) != 0 ||
                 sl_props_set(&o->props, "fetch.message.max.bytes", optarg) != 0) {
                 fprintf(stderr, "perf consume: --fetch-size must be a positive byte count\n");
+                return 2;
+            }
+            break;
+        case O_THREADS:
+            if (sl_parse_i64(optarg, 1, PERF_THREADS_MAX, &o->threads) != 0) {
+                fprintf(stderr, "perf consume: --threads must be a number from 1 to %d\n",
+                        PERF_THREADS_MAX);
                 return 2;
             }
             break;
@@ -472,8 +491,12 @@ static void fmt_ms(char *buf, size_t len, int64_t ms)
     snprintf(buf + n, len - n, ":%03d", (int)(ms % 1000));
 }
 
-/* Assigns every partition of the topic at its beginning. Returns 0 or 1 (reported). */
-static int pc_assign(rd_kafka_t *rk, const char *topic)
+/*
+ * The partition ids of topic, from rk's metadata, into *ids (caller frees) and *n; ids may be
+ * NULL. Also teaches rk the partitions' leaders: assigned before it knows them, librdkafka
+ * waits 500 ms before it asks again for the start offsets. Returns 0 or 1 (reported).
+ */
+static int pc_partitions(rd_kafka_t *rk, const char *topic, int32_t **ids, int *n)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
@@ -481,58 +504,119 @@ static int pc_assign(rd_kafka_t *rk, const char *topic)
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
     }
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < md->topics[0].partition_cnt; i++) {
-        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
+    int32_t *got = NULL;
+    int cnt = 0;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && ids != NULL) {
+        cnt = md->topics[0].partition_cnt;
+        got = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof(*got));
+        for (int i = 0; got != NULL && i < cnt; i++) {
+            got[i] = md->topics[0].partitions[i].id;
+        }
     }
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        err = rd_kafka_assign(rk, parts);
-    }
+    int rc = 0;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         fprintf(stderr, "perf consume: topic %s: %s\n", topic, rd_kafka_err2str(err));
+        rc = 1;
+    } else if (ids != NULL && got == NULL) {
+        fprintf(stderr, "perf consume: out of memory\n");
+        rc = 1;
+    } else if (ids != NULL) {
+        *ids = got;
+        *n = cnt;
     }
-    rd_kafka_topic_partition_list_destroy(parts);
     if (md != NULL) {
         rd_kafka_metadata_destroy(md);
     }
     rd_kafka_topic_destroy(rkt);
-    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : 1;
+    return rc;
 }
 
-static int pc_run(rd_kafka_t *rk, const struct pc_opts *o)
+/* A consumer with o's properties, its poll queue redirected to the consumer queue. */
+static rd_kafka_t *pc_consumer_new(const struct pc_opts *o, char *errbuf, size_t errlen)
 {
-    int64_t start_ms = sl_wall_ms(), count = 0, bytes = 0;
-    if (pc_assign(rk, o->topic) != 0) {
-        return 1;
+    rd_kafka_conf_t *conf = sl_rdk_conf_new(&o->props, o->bootstrap, errbuf, errlen);
+    if (conf == NULL) {
+        return NULL;
     }
-    int64_t last_us = sl_mono_us();
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, errlen);
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+/*
+ * --threads: each consumer thread owns one rd_kafka_t and the partitions dealt to it; what
+ * the threads share is in pc_shared, atomics only. The main thread creates the consumers,
+ * runs worker 0 itself, joins the others and reads their byte counts after the join.
+ */
+struct pc_shared {
+    const struct pc_opts *o;
+    _Atomic int64_t count;       /* records consumed by all threads */
+    _Atomic int64_t progress_us; /* sl_mono_us() of the last non-empty batch of any thread */
+    _Atomic int64_t done_ms;     /* sl_wall_ms() when count reached --messages; 0 before */
+    _Atomic int timed_out;       /* a thread saw --timeout pass without progress */
+};
+
+struct pc_worker {
+    struct pc_shared *sh;
+    rd_kafka_t *rk;                         /* owned */
+    rd_kafka_topic_partition_list_t *parts; /* owned; partitions i with i % N == this one */
+    pthread_t tid;
+    int started;
+    int64_t bytes; /* written by the worker's thread, read after the join */
+};
+
+static int pc_stopping(struct pc_shared *sh)
+{
+    return sl_rdk_stop || atomic_load(&sh->timed_out) ||
+           atomic_load(&sh->count) >= sh->o->messages;
+}
+
+/* One consumer thread: batches from its consumer queue until pc_stopping(). */
+static void *pc_work(void *arg)
+{
+    struct pc_worker *w = arg;
+    struct pc_shared *sh = w->sh;
     /* Messages are taken from the consumer queue in batches: one call per message
      * (rd_kafka_consumer_poll) costs more than the rest of the client's work per record. */
-    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(w->rk);
     rd_kafka_message_t *batch[PERF_CONSUME_BATCH];
-    while (count < o->messages && !sl_rdk_stop) {
+    while (!pc_stopping(sh)) {
         ssize_t n = rd_kafka_consume_batch_queue(q, PERF_POLL_MS, batch, PERF_CONSUME_BATCH);
         if (n <= 0) {
-            if ((sl_mono_us() - last_us) / 1000 >= o->timeout_ms) {
-                break;
+            if ((sl_mono_us() - atomic_load(&sh->progress_us)) / 1000 >= sh->o->timeout_ms) {
+                atomic_store(&sh->timed_out, 1);
             }
             continue;
         }
+        int64_t got = 0;
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = batch[i];
             if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                count++;
-                bytes += (int64_t)(m->len + m->key_len);
+                got++;
+                w->bytes += (int64_t)(m->len + m->key_len);
             } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 fprintf(stderr, "perf consume: %s\n", rd_kafka_message_errstr(m));
             }
             rd_kafka_message_destroy(m);
         }
-        last_us = sl_mono_us();
+        int64_t before = atomic_fetch_add(&sh->count, got);
+        if (before < sh->o->messages && before + got >= sh->o->messages) {
+            atomic_store(&sh->done_ms, sl_wall_ms());
+        }
+        atomic_store(&sh->progress_us, sl_mono_us());
     }
     rd_kafka_queue_destroy(q);
-    int64_t end_ms = sl_wall_ms();
+    return NULL;
+}
+
+/* Prints Kafka's table. Returns 0 when --messages records were read, else 1. */
+static int pc_report(const struct pc_opts *o, int64_t start_ms, int64_t end_ms, int64_t count,
+                     int64_t bytes)
+{
     if (count < o->messages) {
         fprintf(stderr,
                 "WARNING: Exiting before consuming the expected number of messages: timeout "
@@ -554,13 +638,103 @@ static int pc_run(rd_kafka_t *rk, const struct pc_opts *o)
            mb, secs > 0 ? mb / secs : 0.0, count, secs > 0 ? (double)count / secs : 0.0, 0,
            fetch_ms, fetch_ms > 0 ? mb / ((double)fetch_ms / 1000.0) : 0.0,
            fetch_ms > 0 ? (double)count / ((double)fetch_ms / 1000.0) : 0.0);
+    fflush(stdout);
     return count < o->messages ? 1 : 0;
+}
+
+/*
+ * Creates the consumers (the first also reads the metadata), deals partition i to worker
+ * i % --threads at its beginning, runs the workers and reports. Workers without a partition
+ * get no consumer and no thread. The end time is when the total reached --messages, or when
+ * the last thread stopped (timeout, signal). Returns 0 or 1 (reported).
+ */
+static int pc_run(const struct pc_opts *o)
+{
+    struct pc_shared sh = {.o = o};
+    char errbuf[512];
+    int64_t start_ms = sl_wall_ms();
+    int32_t *ids = NULL;
+    int nparts = 0, nw = 0, rc = 0;
+    struct pc_worker *w = calloc((size_t)o->threads, sizeof(*w));
+    rd_kafka_t *rk0 = w != NULL ? pc_consumer_new(o, errbuf, sizeof(errbuf)) : NULL;
+    if (rk0 == NULL) {
+        fprintf(stderr, "perf consume: %s\n", w == NULL ? "out of memory" : errbuf);
+        free(w);
+        return 1;
+    }
+    rc = pc_partitions(rk0, o->topic, &ids, &nparts);
+    nw = rc == 0 ? (nparts < o->threads ? nparts : (int)o->threads) : 0;
+    for (int i = 0; i < nw && rc == 0; i++) {
+        w[i].sh = &sh;
+        w[i].parts = rd_kafka_topic_partition_list_new(nparts / nw + 1);
+        for (int p = i; p < nparts; p += nw) {
+            rd_kafka_topic_partition_list_add(w[i].parts, o->topic, ids[p])->offset =
+                RD_KAFKA_OFFSET_BEGINNING;
+        }
+        w[i].rk = i == 0 ? rk0 : pc_consumer_new(o, errbuf, sizeof(errbuf));
+        if (w[i].rk == NULL) {
+            fprintf(stderr, "perf consume: %s\n", errbuf);
+            rc = 1;
+            break;
+        }
+        if (i > 0 && pc_partitions(w[i].rk, o->topic, NULL, NULL) != 0) {
+            rc = 1;
+            break;
+        }
+        rd_kafka_resp_err_t err = rd_kafka_assign(w[i].rk, w[i].parts);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "perf consume: topic %s: %s\n", o->topic, rd_kafka_err2str(err));
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        atomic_store(&sh.progress_us, sl_mono_us());
+        for (int i = 1; i < nw; i++) {
+            w[i].started = pthread_create(&w[i].tid, NULL, pc_work, &w[i]) == 0;
+            if (!w[i].started) {
+                fprintf(stderr, "perf consume: cannot start consumer thread %d\n", i);
+                atomic_store(&sh.timed_out, 1); /* stops the others; reported as short */
+                break;
+            }
+        }
+        if (nw > 0) {
+            pc_work(&w[0]);
+        }
+        int64_t bytes = nw > 0 ? w[0].bytes : 0;
+        for (int i = 1; i < nw; i++) {
+            if (w[i].started) {
+                pthread_join(w[i].tid, NULL);
+                bytes += w[i].bytes;
+            }
+        }
+        int64_t end_ms = atomic_load(&sh.done_ms);
+        rc = pc_report(o, start_ms, end_ms != 0 ? end_ms : sl_wall_ms(),
+                       atomic_load(&sh.count), bytes);
+    }
+    /* sl_rdk_destroy waits for every rd_kafka_t of the process to be gone, so rk0 goes last. */
+    for (int i = nw - 1; i >= 0; i--) {
+        if (w[i].rk != NULL) {
+            rd_kafka_consumer_close(w[i].rk);
+            if (i > 0) {
+                rd_kafka_destroy(w[i].rk);
+            }
+        }
+        if (w[i].parts != NULL) {
+            rd_kafka_topic_partition_list_destroy(w[i].parts);
+        }
+    }
+    if (nw == 0) {
+        rd_kafka_consumer_close(rk0);
+    }
+    sl_rdk_destroy(rk0);
+    free(ids);
+    free(w);
+    return rc;
 }
 
 static int perf_consume(int argc, char **argv)
 {
     struct pc_opts o;
-    char errbuf[512];
     memset(&o, 0, sizeof(o));
     sl_props_init(&o.props);
     int rc = pc_parse(&o, argc, argv);
@@ -569,34 +743,21 @@ static int perf_consume(int argc, char **argv)
         sl_props_fini(&o.props);
         return rc == 3 ? 0 : 2;
     }
-    rd_kafka_t *rk = NULL;
     /* librdkafka's assign() wants a group.id, though no group is joined and nothing is
-     * committed; Kafka's tool names its group the same way. */
+     * committed; Kafka's tool names its group the same way. All threads' consumers share it. */
     char gid[64];
     snprintf(gid, sizeof(gid), "perf-consumer-%d", (int)getpid());
     rc = sl_props_get(&o.props, "group.id") ? 0 : sl_props_set(&o.props, "group.id", gid);
     rc |= sl_props_set(&o.props, "enable.auto.commit", "false");
     rc |= sl_props_set(&o.props, "enable.auto.offset.store", "false");
     rc |= sl_props_set(&o.props, "enable.partition.eof", "false");
-    rd_kafka_conf_t *conf =
-        rc == 0 ? sl_rdk_conf_new(&o.props, o.bootstrap, errbuf, sizeof(errbuf)) : NULL;
-    if (conf != NULL) {
-        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof(errbuf));
-        if (rk == NULL) {
-            rd_kafka_conf_destroy(conf);
-        }
-    }
-    if (rk == NULL) {
-        fprintf(stderr, "perf consume: %s\n", rc == 0 ? errbuf : "out of memory");
+    if (rc != 0) {
+        fprintf(stderr, "perf consume: out of memory\n");
         rc = 1;
     } else {
         sl_rdk_catch_signals();
-        rd_kafka_poll_set_consumer(rk);
-        rc = pc_run(rk, &o);
-        fflush(stdout);
-        rd_kafka_consumer_close(rk);
+        rc = pc_run(&o);
     }
-    sl_rdk_destroy(rk);
     sl_props_fini(&o.props);
     return rc;
 }

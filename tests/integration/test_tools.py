@@ -444,3 +444,24 @@ def test_perf_produce_throttles_and_consume_times_out(sluice_bin, broker):
     assert rc == 1
     assert "Exiting before consuming the expected number of messages" in err
     assert CONSUME_LINE.match(out.splitlines()[1]).group(2) == "1200"
+
+
+def test_perf_consume_threads(sluice_bin, broker):
+    # 3 partitions over 2 threads: thread 0 reads partitions 0 and 2, thread 1 partition 1.
+    # Each partition holds 1000 records of its own size, so the byte total shows that every
+    # partition was read exactly once.
+    create(sluice_bin, broker, "perfthreads", 3)
+    sizes = {0: 100, 1: 200, 2: 300}
+    for p, size in sizes.items():
+        kcat("-P", "-b", broker.bootstrap, "-t", "perfthreads", "-p", str(p),
+             stdin=("x" * size + "\n").encode() * 1000)
+    rc, out, err = run(sluice_bin, "perf", "consume", "--bootstrap-server", broker.bootstrap,
+                       "--topic", "perfthreads", "--messages", "3000", "--threads", "2",
+                       "--timeout", "30000")
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0] == CONSUME_HEADER
+    m = CONSUME_LINE.match(lines[1])
+    assert m, out
+    assert m.group(2) == "3000"
+    assert abs(float(m.group(1)) - 1000 * sum(sizes.values()) / 1048576) < 0.001
