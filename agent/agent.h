@@ -44,6 +44,9 @@ struct sl_agent {
     /* runtime */
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
+    uv_async_t room;         /* a full channel has room again: wake the paused sources */
+    pthread_mutex_t room_mu; /* guards room_open against room_cb racing the handle's close */
+    int room_open;
     size_t sources_running;
     struct sl_ebroker *ebroker;
 };

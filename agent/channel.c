@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/plugin.h"
+#include "common/sl_macros.h"
 
 #define CNT_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
 
@@ -82,9 +83,7 @@ int sl_chan_commit_wait(struct sl_chan_tx *tx, int64_t wait_ms)
         if (tx->n) {
             ch->ops->commit_take(ch, tx->evs, tx->n, tx->bytes);
             CNT_ADD(&ch->take_successes, tx->n);
-            for (size_t i = 0; i < tx->n; i++) {
-                sl_event_destroy(tx->evs[i]);
-            }
+            sl_event_destroy_many(tx->evs, tx->n);
         }
     } else if (tx->n) {
         CNT_ADD(&ch->put_attempts, tx->n);
@@ -128,7 +127,8 @@ int sl_source_put(struct sl_source *s, struct sl_event **evs, size_t n, size_t *
         int last = c + 1 == s->nchannels;
         struct sl_chan_tx tx;
         sl_chan_begin(s->channels[c], 0, &tx);
-        int rc = 0;
+        /* Room for the whole put at once, not a doubling realloc every 16 events. */
+        int rc = tx_reserve(&tx, SL_MIN(n, tx.ch->tx_capacity));
         for (size_t i = 0; i < n && rc == 0; i++) {
             /* Every channel but the last gets copies; the last one takes the originals. */
             struct sl_event *ev = last ? evs[i] : sl_event_dup(evs[i]);

@@ -7,6 +7,75 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * refs starts at SLAB_BIAS, stands for the creator's reference and every event still to be
+ * made, and is the only field touched by other threads. Events are counted in made without
+ * an atomic (the creator's thread only): a locked add per line, right after copying its
+ * body, costs more than everything else the source does with it. Release settles the
+ * account: refs -= SLAB_BIAS - made, leaving one reference per live event.
+ */
+#define SLAB_BIAS ((size_t)1 << 62)
+
+struct sl_event_slab {
+    size_t refs; /* atomic */
+    size_t made; /* creator's thread */
+    size_t used, size;
+    _Alignas(16) uint8_t mem[];
+};
+
+#define SLAB_ALIGN 16
+
+size_t sl_event_slab_cost(size_t len)
+{
+    return (sizeof(struct sl_event) + len + SLAB_ALIGN - 1) & ~(size_t)(SLAB_ALIGN - 1);
+}
+
+struct sl_event_slab *sl_event_slab_create(size_t bytes)
+{
+    struct sl_event_slab *sl = malloc(sizeof(*sl) + bytes);
+    if (!sl) {
+        return NULL;
+    }
+    sl->refs = SLAB_BIAS;
+    sl->made = 0;
+    sl->used = 0;
+    sl->size = bytes;
+    return sl;
+}
+
+static void slab_unref(struct sl_event_slab *sl, size_t n)
+{
+    if (__atomic_sub_fetch(&sl->refs, n, __ATOMIC_ACQ_REL) == 0) {
+        free(sl);
+    }
+}
+
+void sl_event_slab_release(struct sl_event_slab *sl)
+{
+    if (sl) {
+        slab_unref(sl, SLAB_BIAS - sl->made);
+    }
+}
+
+struct sl_event *sl_event_slab_add(struct sl_event_slab *sl, const void *body, size_t len)
+{
+    size_t cost = sl_event_slab_cost(len);
+    if (cost > sl->size - sl->used) {
+        return NULL;
+    }
+    struct sl_event *ev = (struct sl_event *)(void *)(sl->mem + sl->used);
+    sl->used += cost;
+    sl->made++;
+    ev->headers = NULL;
+    ev->nheaders = 0;
+    ev->len = len;
+    ev->slab = sl;
+    if (len) {
+        memcpy(ev->body, body, len);
+    }
+    return ev;
+}
+
 struct sl_event *sl_event_create(const void *body, size_t len)
 {
     struct sl_event *ev = malloc(sizeof(*ev) + len);
@@ -16,6 +85,7 @@ struct sl_event *sl_event_create(const void *body, size_t len)
     ev->headers = NULL;
     ev->nheaders = 0;
     ev->len = len;
+    ev->slab = NULL;
     if (len) {
         memcpy(ev->body, body, len);
     }
@@ -44,7 +114,32 @@ void sl_event_destroy(struct sl_event *ev)
         free(ev->headers[i].value);
     }
     free(ev->headers);
-    free(ev);
+    if (ev->slab) {
+        slab_unref(ev->slab, 1);
+    } else {
+        free(ev);
+    }
+}
+
+void sl_event_destroy_many(struct sl_event **evs, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        struct sl_event_slab *sl = evs[i]->slab;
+        if (!sl) {
+            sl_event_destroy(evs[i++]);
+            continue;
+        }
+        size_t run = 0;
+        for (; i < n && evs[i]->slab == sl; i++, run++) {
+            for (size_t h = 0; h < evs[i]->nheaders; h++) {
+                free(evs[i]->headers[h].key);
+                free(evs[i]->headers[h].value);
+            }
+            free(evs[i]->headers);
+        }
+        slab_unref(sl, run);
+    }
 }
 
 int sl_event_set_header(struct sl_event *ev, const char *key, const char *value)

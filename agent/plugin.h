@@ -71,6 +71,13 @@ struct sl_channel {
     void *ctx;                       /* ops->ctx_size bytes: config, then plugin state */
     size_t tx_capacity;              /* events per transaction */
     int inited;
+    /*
+     * Set by the runtime before anything runs: called (from any thread, without the channel's
+     * lock) when room frees up after a non-blocking put found the channel full, so a paused
+     * source resumes at once instead of on its next poll. NULL = nobody listens.
+     */
+    void (*room_cb)(void *arg);
+    void *room_arg;
     /* Flume's channel counters. */
     uint64_t put_attempts, put_successes, take_attempts, take_successes;
 };
@@ -121,6 +128,8 @@ struct sl_source_ops {
     int (*start)(struct sl_source *s, uv_loop_t *loop, struct sl_err *err);
     void (*stop)(struct sl_source *s, sl_done_cb done); /* asynchronous, like uv_close */
     void (*fini)(struct sl_source *s);                  /* free config-time state */
+    /* Optional, source loop thread: a channel that was full has room again (see room_cb). */
+    void (*room)(struct sl_source *s);
 };
 
 struct sl_source {
@@ -153,6 +162,18 @@ size_t sl_source_tx_capacity(const struct sl_source *s);
 
 /* ---- sinks ------------------------------------------------------------------------- */
 
+/*
+ * One take transaction in flight in a pipelined sink (ops->submit). The runtime owns it and
+ * keeps its address stable until it is committed or rolled back; the plugin only counts
+ * reports into it on the sink's thread. Done when pending == 0 after submit returned.
+ */
+struct sl_sink_batch {
+    struct sl_chan_tx tx; /* the events are tx.evs[0..tx.n) */
+    size_t pending;       /* records handed to the destination, report not yet in */
+    size_t failed;        /* records not acknowledged, or not handed over at all */
+    int err;              /* SL_E* or -errno for those (the plugin logs its own detail) */
+};
+
 struct sl_sink_ops {
     const char *name;
     const struct sl_conf_map *conf;
@@ -167,6 +188,23 @@ struct sl_sink_ops {
      * retries with backoff). Must return within a bounded time once sl_sink_aborting(s).
      */
     int (*deliver)(struct sl_sink *s, struct sl_event **evs, size_t n);
+    /*
+     * Optional pipelined delivery, used instead of deliver when set: submit hands b's events
+     * to the destination and returns without waiting (b->pending = records whose report will
+     * come, b->failed = records that could not be handed over); poll waits up to wait_ms for
+     * reports and counts them into their batches. The runtime keeps up to s->max_inflight
+     * batches submitted, commits them strictly in order once each is done with failed == 0,
+     * and on a failure waits for every batch in flight, then rolls them all back (the
+     * events are redelivered in order; ones already acknowledged repeat: at least once).
+     * The events stay valid until the batch is done. poll must return within a bounded time
+     * once sl_sink_aborting(s), with every report counted.
+     * Ordering: when an older batch fails after a newer one was acknowledged, the newer
+     * records are delivered again after the older ones, so first deliveries are then out of
+     * order (at least once never promised no duplicates; in-order first deliveries hold as
+     * long as batches fail oldest first, as they do when the destination is down).
+     */
+    void (*submit)(struct sl_sink *s, struct sl_sink_batch *b);
+    void (*poll)(struct sl_sink *s, int wait_ms);
     void (*stop)(struct sl_sink *s); /* on the sink's thread, after the last deliver */
     void (*fini)(struct sl_sink *s);
 };
@@ -179,6 +217,7 @@ struct sl_sink {
     struct sl_channel *channel;
     struct sl_agent *agent;
     size_t batch_size;
+    size_t max_inflight; /* pipelined sinks: batches in flight at once (0 or 1 = one) */
     int inited;
     pthread_t thread;
     int started;

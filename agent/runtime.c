@@ -167,9 +167,14 @@ static void sink_sleep(struct sl_sink *s, int64_t ms)
     pthread_mutex_unlock(&s->mu);
 }
 
+static void *sink_main_pipelined(struct sl_sink *s);
+
 static void *sink_main(void *arg)
 {
     struct sl_sink *s = arg;
+    if (s->ops->submit) {
+        return sink_main_pipelined(s);
+    }
     int64_t backoff = BACKOFF_MIN_MS;
     int64_t last_warn = 0;
     uint64_t failures = 0;
@@ -218,6 +223,157 @@ static void *sink_main(void *arg)
         sink_sleep(s, backoff);
         backoff = SL_MIN(backoff * 2, BACKOFF_MAX_MS);
     }
+    if (s->ops->stop) {
+        s->ops->stop(s);
+    }
+    return NULL;
+}
+
+/*
+ * The pipelined loop (ops->submit): up to max_inflight take transactions in flight, kept in a
+ * ring in take order. Each is committed only when every record of it was acknowledged, and
+ * only after every older one was committed, so the channel sees the same sequence of commits
+ * as with one batch at a time. A failure stops the taking, waits until every batch in flight
+ * is done (their events are still referenced by the destination until then), and rolls all
+ * of them back newest first, which puts the events back at the channel's head in their order.
+ */
+struct inflight {
+    struct sl_sink_batch *ring;
+    size_t cap, head, count;
+};
+
+#define RING_AT(f, i) (&(f)->ring[((f)->head + (i)) % (f)->cap])
+
+static int inflight_failed(const struct inflight *f)
+{
+    for (size_t i = 0; i < f->count; i++) {
+        if (RING_AT(f, i)->failed) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Commit the done, successful batches at the head. */
+static void retire(struct sl_sink *s, struct inflight *f, uint64_t *failures, int64_t *backoff)
+{
+    while (f->count) {
+        struct sl_sink_batch *b = RING_AT(f, 0);
+        if (b->pending || b->failed) {
+            return;
+        }
+        size_t n = b->tx.n;
+        sl_chan_commit(&b->tx);
+        __atomic_add_fetch(&s->drain_successes, n, __ATOMIC_RELAXED);
+        if (n == s->batch_size) {
+            __atomic_add_fetch(&s->batches_complete, 1, __ATOMIC_RELAXED);
+        }
+        if (*failures) {
+            sl_clog(s->comp, SL_LOG_INFO, "delivering again after %llu failed attempts",
+                    (unsigned long long)*failures);
+            *failures = 0;
+        }
+        *backoff = BACKOFF_MIN_MS;
+        f->head = (f->head + 1) % f->cap;
+        f->count--;
+    }
+}
+
+static void *sink_main_pipelined(struct sl_sink *s)
+{
+    struct inflight f = {0};
+    f.cap = s->max_inflight ? s->max_inflight : 1;
+    f.ring = calloc(f.cap, sizeof(*f.ring));
+    if (!f.ring) {
+        sl_clog(s->comp, SL_LOG_ERROR, "out of memory: the sink does not run");
+        return NULL;
+    }
+    int64_t backoff = BACKOFF_MIN_MS;
+    int64_t last_warn = 0;
+    uint64_t failures = 0;
+    for (;;) {
+        int stopping = __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE);
+        /* Fill: take and submit while there is room in flight and nothing has failed. */
+        int took = 0;
+        while (f.count < f.cap && !inflight_failed(&f)) {
+            struct sl_sink_batch *b = RING_AT(&f, f.count);
+            memset(b, 0, sizeof(*b));
+            sl_chan_begin(s->channel, 1, &b->tx);
+            /* Block for events only when nothing is in flight (no reports to wait for). */
+            int64_t wait = (f.count || stopping) ? 0 : TAKE_WAIT_MS;
+            size_t n = sl_chan_take(&b->tx, s->batch_size, wait);
+            if (n == 0) {
+                sl_chan_rollback(&b->tx);
+                if (!f.count) {
+                    __atomic_add_fetch(&s->batches_empty, 1, __ATOMIC_RELAXED);
+                }
+                break;
+            }
+            __atomic_add_fetch(&s->drain_attempts, n, __ATOMIC_RELAXED);
+            s->ops->submit(s, b);
+            f.count++;
+            took = 1;
+        }
+        if (f.count == 0) {
+            if (stopping) {
+                break;
+            }
+            continue;
+        }
+        /*
+         * Wait for reports: long when the pipe is full or failing (nothing else to do),
+         * briefly when the channel was empty (new events may come), not at all when there
+         * may be more to take.
+         */
+        int wait_ms = 0;
+        if (f.count == f.cap || inflight_failed(&f)) {
+            wait_ms = 100;
+        } else if (!took) {
+            wait_ms = 2;
+        }
+        s->ops->poll(s, wait_ms);
+        retire(s, &f, &failures, &backoff);
+        if (f.count == 0 || !RING_AT(&f, 0)->failed) {
+            continue;
+        }
+        /* The oldest batch failed: let every batch in flight finish, then roll all back. */
+        for (;;) {
+            size_t busy = 0;
+            for (size_t i = 0; i < f.count; i++) {
+                busy += RING_AT(&f, i)->pending;
+            }
+            if (!busy) {
+                break;
+            }
+            s->ops->poll(s, 100);
+        }
+        size_t nev = 0, nfailed = 0;
+        int err = RING_AT(&f, 0)->err ? RING_AT(&f, 0)->err : SL_ERETRY;
+        for (size_t i = f.count; i-- > 0;) {
+            struct sl_sink_batch *b = RING_AT(&f, i);
+            nev += b->tx.n;
+            nfailed += b->failed;
+            sl_chan_rollback(&b->tx);
+        }
+        f.count = 0;
+        f.head = 0;
+        __atomic_add_fetch(&s->rollbacks, 1, __ATOMIC_RELAXED);
+        failures++;
+        int64_t now = sl_mono_ms();
+        if (now - last_warn >= 10000) {
+            last_warn = now;
+            sl_clog(s->comp, SL_LOG_WARN,
+                    "%zu records not acknowledged (%s); the %zu events in flight rolled back, "
+                    "retrying in %lld ms",
+                    nfailed, sl_strerror(err), nev, (long long)backoff);
+        }
+        if (sl_sink_aborting(s)) {
+            break;
+        }
+        sink_sleep(s, backoff);
+        backoff = SL_MIN(backoff * 2, BACKOFF_MAX_MS);
+    }
+    free(f.ring);
     if (s->ops->stop) {
         s->ops->stop(s);
     }
@@ -287,8 +443,42 @@ static void on_source_stopped(struct sl_source *s)
             (unsigned long long)s->failed, (unsigned long long)s->truncated);
 }
 
+/* Any thread (a sink's commit): a channel that refused a put has room again. */
+static void room_cb(void *arg)
+{
+    struct sl_agent *a = arg;
+    pthread_mutex_lock(&a->room_mu);
+    if (a->room_open) {
+        uv_async_send(&a->room);
+    }
+    pthread_mutex_unlock(&a->room_mu);
+}
+
+static void on_room(uv_async_t *h)
+{
+    struct sl_agent *a = h->data;
+    for (size_t i = 0; i < a->nsources; i++) {
+        struct sl_source *s = &a->sources[i];
+        if (s->started && s->ops->room) {
+            s->ops->room(s);
+        }
+    }
+}
+
+static void room_close(struct sl_agent *a)
+{
+    pthread_mutex_lock(&a->room_mu);
+    int was_open = a->room_open;
+    a->room_open = 0;
+    pthread_mutex_unlock(&a->room_mu);
+    if (was_open) {
+        uv_close((uv_handle_t *)&a->room, NULL);
+    }
+}
+
 static void sources_stop(struct sl_agent *a)
 {
+    room_close(a);
     for (size_t i = a->nsources; i-- > 0;) {
         struct sl_source *s = &a->sources[i];
         if (s->started) {
@@ -318,6 +508,14 @@ int sl_agent_run(struct sl_agent *a)
         return 1;
     }
     int failed = 0;
+    pthread_mutex_init(&a->room_mu, NULL);
+    uv_async_init(&a->loop, &a->room, on_room);
+    a->room.data = a;
+    a->room_open = 1;
+    for (size_t i = 0; i < a->nchannels; i++) {
+        a->channels[i].room_arg = a;
+        a->channels[i].room_cb = room_cb;
+    }
     if (a->has_broker && ebroker_start(a) != 0) {
         failed = 1;
     }
@@ -371,6 +569,10 @@ int sl_agent_run(struct sl_agent *a)
                 (unsigned long long)st.size);
     }
     sl_metrics_stop(a);
+    for (size_t i = 0; i < a->nchannels; i++) {
+        a->channels[i].room_cb = NULL; /* the sinks are joined: nobody calls it any more */
+    }
+    pthread_mutex_destroy(&a->room_mu);
     rc = uv_loop_close(&a->loop);
     if (rc != 0) {
         sl_log(SL_LOG_WARN, "event loop still has handles at exit: %s", uv_strerror(rc));

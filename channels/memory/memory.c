@@ -7,6 +7,11 @@
  * The ring has `capacity` slots, so a take rollback always finds room at the head.
  * Thread-safe: sources put from the source loop thread, sinks take from their own threads.
  * Nothing survives a crash or a stop.
+ *
+ * Wake-ups cost more than the queue itself at a few hundred thousand events a second, so a
+ * condition variable is signalled only when a thread actually waits on it (take_waiters,
+ * put_waiters), and a source whose non-blocking put failed is told once, through room_cb,
+ * when a take commit frees room (put_blocked), instead of polling.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +40,9 @@ struct mem_ctx {
     size_t held;        /* queued + in take transactions */
     uint64_t held_bytes;
     uint64_t byte_limit; /* 0 = no byte limit */
+    int take_waiters;    /* threads in timedwait on not_empty */
+    int put_waiters;     /* threads in timedwait on not_full */
+    int put_blocked;     /* a put failed for room since the last take commit */
 };
 
 #define OFF(f) offsetof(struct mem_ctx, f)
@@ -127,10 +135,17 @@ static int mem_commit_put(struct sl_channel *c, struct sl_event **evs, size_t n,
     deadline_after(&until, wait_ms);
     pthread_mutex_lock(&m->mu);
     while (!fits(m, n, bytes)) {
-        if (wait_ms == 0 || pthread_cond_timedwait(&m->not_full, &m->mu, &until) == ETIMEDOUT) {
+        int rc = 0;
+        if (wait_ms != 0) {
+            m->put_waiters++;
+            rc = pthread_cond_timedwait(&m->not_full, &m->mu, &until);
+            m->put_waiters--;
+        }
+        if (wait_ms == 0 || rc == ETIMEDOUT) {
             if (fits(m, n, bytes)) {
                 break;
             }
+            m->put_blocked = 1;
             pthread_mutex_unlock(&m->mu);
             return SL_ERETRY;
         }
@@ -142,7 +157,9 @@ static int mem_commit_put(struct sl_channel *c, struct sl_event **evs, size_t n,
     }
     m->held += n;
     m->held_bytes += bytes;
-    pthread_cond_broadcast(&m->not_empty);
+    if (m->take_waiters) {
+        pthread_cond_broadcast(&m->not_empty);
+    }
     pthread_mutex_unlock(&m->mu);
     return 0;
 }
@@ -154,7 +171,9 @@ static size_t mem_take(struct sl_channel *c, struct sl_event **out, size_t max, 
     if (m->count == 0 && wait_ms > 0) {
         struct timespec until;
         deadline_after(&until, wait_ms);
+        m->take_waiters++;
         pthread_cond_timedwait(&m->not_empty, &m->mu, &until);
+        m->take_waiters--;
     }
     size_t cap = (size_t)m->capacity;
     size_t n = SL_MIN(max, m->count);
@@ -175,8 +194,18 @@ static void mem_commit_take(struct sl_channel *c, struct sl_event **evs, size_t 
     SL_ASSERT(m->held >= n && m->held_bytes >= bytes);
     m->held -= n;
     m->held_bytes -= bytes;
-    pthread_cond_broadcast(&m->not_full);
+    if (m->put_waiters) {
+        pthread_cond_broadcast(&m->not_full);
+    }
+    int notify = m->put_blocked && n > 0;
+    if (notify) {
+        m->put_blocked = 0;
+    }
     pthread_mutex_unlock(&m->mu);
+    /* Outside the lock: the callback may take other locks (uv_async_send does not). */
+    if (notify && c->room_cb) {
+        c->room_cb(c->room_arg);
+    }
 }
 
 static void mem_rollback_take(struct sl_channel *c, struct sl_event **evs, size_t n)
@@ -191,7 +220,9 @@ static void mem_rollback_take(struct sl_channel *c, struct sl_event **evs, size_
         m->ring[m->head] = evs[i];
     }
     m->count += n;
-    pthread_cond_broadcast(&m->not_empty);
+    if (m->take_waiters) {
+        pthread_cond_broadcast(&m->not_empty);
+    }
     pthread_mutex_unlock(&m->mu);
 }
 

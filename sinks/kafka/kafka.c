@@ -7,6 +7,13 @@
  * A broker that is down makes deliver wait, so the channel fills and the sources push back:
  * nothing is dropped.
  *
+ * Pipelined (ops->submit/poll): up to maxInflightBatches take transactions are in librdkafka
+ * at once, so the next batch is produced while the previous one waits for its reports; the
+ * runtime commits them in order, each only when all of its reports succeeded. Records point
+ * into the events' memory (no RD_KAFKA_MSG_F_COPY): the events live in their take
+ * transaction until every report of the batch is in, whether it is then committed or rolled
+ * back. Runs of header-less events for one topic go in with one rd_kafka_produce_batch call.
+ *
  * Threads: the ctx belongs to the sink's thread; librdkafka's own threads only call log_cb
  * (rate-limited, reads only comp). Delivery reports run inside rd_kafka_poll on the sink's
  * thread.
@@ -37,18 +44,21 @@ struct kafka_ctx {
     char *timestamp_header;
     int use_flume_event_format;
     struct sl_conf_kv header_map; /* header.<flume header> = <kafka header> */
+    int64_t max_inflight;
     /* state */
     rd_kafka_conf_t *conf; /* built at init (validates the keys), consumed at start */
     rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt;      /* the configured topic */
+    rd_kafka_message_t *msgs;   /* produce_batch scratch, batchSize entries */
+    rd_kafka_resp_err_t dr_err; /* last failed report, for the rate-limited warning */
+    size_t dr_failed;           /* failed reports since the last warning */
+    uint64_t batch_seq;         /* submitted batches: the null-key partition choice */
+    int user_partitioner;       /* kafka.producer.partitioner set: always let it choose */
+    int32_t nparts;             /* partitions of the configured topic; 0 = not known */
+    int64_t nparts_ms;          /* when nparts was last looked up */
     const char *comp;
     int64_t last_log_ms; /* atomic: log_cb rate limit */
     int64_t last_warn_ms;
-};
-
-struct kbatch {
-    size_t pending;
-    size_t failed;
-    rd_kafka_resp_err_t err;
 };
 
 static const char *const acks_choices[] = {"0", "1", "-1", "all", NULL};
@@ -86,6 +96,8 @@ static const struct sl_conf_map kafka_conf[] = {
      "wrap events in Flume's Avro format (not supported: must be false)"},
     {"header.", SL_CONF_PREFIX, NULL, OFF(header_map), 0, 0, 0, NULL,
      "header.<event header> = <record header name>: rename a header"},
+    {"maxInflightBatches", SL_CONF_INT, "4", OFF(max_inflight), 1, 64, 0, NULL,
+     "take transactions produced and awaiting acknowledgement at once (committed in order)"},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -107,13 +119,16 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    struct kbatch *b = m->_private;
+    struct sl_sink_batch *b = m->_private;
     if (!b) {
         return;
     }
     if (m->err) {
+        struct kafka_ctx *c = opaque;
         b->failed++;
-        b->err = m->err;
+        b->err = SL_ERETRY;
+        c->dr_err = m->err;
+        c->dr_failed++;
     }
     b->pending--;
 }
@@ -131,6 +146,7 @@ static int kafka_init(struct sl_sink *s, struct sl_err *err)
 {
     struct kafka_ctx *c = s->ctx;
     s->batch_size = (size_t)c->batch_size;
+    s->max_inflight = (size_t)c->max_inflight;
     c->comp = s->comp;
     if (c->use_flume_event_format) {
         return sl_err_set(err, SL_ECONFIG,
@@ -152,8 +168,21 @@ static int kafka_init(struct sl_sink *s, struct sl_err *err)
     if (rc == 0) {
         rc = conf_set(c->conf, "compression.type", c->compression, err);
     }
+    /*
+     * Room in librdkafka's queue for every batch in flight, so produce never meets
+     * QUEUE_FULL in normal running (kafka.producer.* below may still override it).
+     */
+    char qmax[32];
+    long long need = (long long)c->batch_size * c->max_inflight * 2;
+    snprintf(qmax, sizeof(qmax), "%lld", need > 100000 ? need : 100000);
+    if (rc == 0) {
+        rc = conf_set(c->conf, "queue.buffering.max.messages", qmax, err);
+    }
     for (size_t i = 0; rc == 0 && i < c->producer.n; i++) {
         rc = conf_set(c->conf, c->producer.keys[i], c->producer.values[i], err);
+        if (strcmp(c->producer.keys[i], "partitioner") == 0) {
+            c->user_partitioner = 1;
+        }
     }
     if (rc != 0) {
         rd_kafka_conf_destroy(c->conf);
@@ -179,6 +208,11 @@ static int kafka_start(struct sl_sink *s, struct sl_err *err)
         return sl_err_set(err, SL_ECONFIG, "cannot create the producer: %s", errstr);
     }
     c->conf = NULL; /* rd_kafka_new took it */
+    c->rkt = rd_kafka_topic_new(c->rk, c->topic, NULL);
+    c->msgs = calloc((size_t)c->batch_size, sizeof(*c->msgs));
+    if (!c->rkt || !c->msgs) {
+        return sl_err_set(err, -ENOMEM, "cannot create the producer's topic %s", c->topic);
+    }
     sl_clog(s->comp, SL_LOG_INFO, "producing to %s, topic %s, acks=%s", bootstrap, c->topic,
             c->acks);
     return 0;
@@ -203,44 +237,65 @@ static void warn_limited(struct kafka_ctx *c, const char *what, const char *valu
     }
 }
 
-static rd_kafka_resp_err_t produce_one(struct kafka_ctx *c, struct sl_sink *s,
-                                       const struct sl_event *ev, struct kbatch *b)
+/* Where ev goes, from the configured defaults and ev's headers. */
+struct target {
+    const char *topic;
+    const char *key;
+    int32_t partition;
+    int64_t ts;
+};
+
+static void event_target(struct kafka_ctx *c, const struct sl_event *ev, struct target *t)
 {
-    const char *topic = c->topic;
+    t->topic = c->topic;
+    t->key = NULL;
+    t->partition =
+        c->default_partition >= 0 ? (int32_t)c->default_partition : RD_KAFKA_PARTITION_UA;
+    t->ts = 0;
+    if (!ev->nheaders) {
+        return;
+    }
     if (c->allow_topic_override && c->topic_header) {
-        const char *t = sl_event_header(ev, c->topic_header);
-        if (t && *t) {
-            topic = t;
+        const char *v = sl_event_header(ev, c->topic_header);
+        if (v && *v) {
+            t->topic = v;
         }
     }
-    const char *key = c->key_header ? sl_event_header(ev, c->key_header) : NULL;
-    int32_t partition =
-        c->default_partition >= 0 ? (int32_t)c->default_partition : RD_KAFKA_PARTITION_UA;
+    t->key = c->key_header ? sl_event_header(ev, c->key_header) : NULL;
     if (c->partition_header) {
         const char *p = sl_event_header(ev, c->partition_header);
         if (p) {
             char *end;
             long v = strtol(p, &end, 10);
             if (*p && !*end && v >= 0 && v <= INT32_MAX) {
-                partition = (int32_t)v;
+                t->partition = (int32_t)v;
             } else {
                 warn_limited(c, "partition header", p);
             }
         }
     }
-    int64_t ts = 0;
     if (c->timestamp_header) {
-        const char *t = sl_event_header(ev, c->timestamp_header);
-        if (t) {
+        const char *v = sl_event_header(ev, c->timestamp_header);
+        if (v) {
             char *end;
-            long long v = strtoll(t, &end, 10);
-            if (*t && !*end && v >= 0) {
-                ts = v;
+            long long x = strtoll(v, &end, 10);
+            if (*v && !*end && x >= 0) {
+                t->ts = x;
             } else {
-                warn_limited(c, "timestamp header", t);
+                warn_limited(c, "timestamp header", v);
             }
         }
     }
+}
+
+/*
+ * One record with producev (headers, timestamp), waiting while librdkafka's queue is full.
+ * The value points into ev (no copy): ev must live until the report.
+ */
+static rd_kafka_resp_err_t produce_one(struct kafka_ctx *c, struct sl_sink *s,
+                                       const struct sl_event *ev, const struct target *t,
+                                       struct sl_sink_batch *b)
+{
     for (;;) {
         rd_kafka_headers_t *hdrs = NULL;
         if (ev->nheaders) {
@@ -251,9 +306,9 @@ static rd_kafka_resp_err_t produce_one(struct kafka_ctx *c, struct sl_sink *s,
             }
         }
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            c->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE((void *)ev->body, ev->len),
-            RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_TIMESTAMP(ts),
+            c->rk, RD_KAFKA_V_TOPIC(t->topic), RD_KAFKA_V_PARTITION(t->partition),
+            RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE((void *)ev->body, ev->len),
+            RD_KAFKA_V_KEY(t->key, t->key ? strlen(t->key) : 0), RD_KAFKA_V_TIMESTAMP(t->ts),
             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(b), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             return e;
@@ -268,48 +323,175 @@ static rd_kafka_resp_err_t produce_one(struct kafka_ctx *c, struct sl_sink *s,
     }
 }
 
-static int kafka_deliver(struct sl_sink *s, struct sl_event **evs, size_t n)
+static void count_produced(struct sl_sink_batch *b, rd_kafka_resp_err_t e)
+{
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        b->pending++;
+    } else {
+        b->failed++;
+        b->err = SL_ERETRY;
+    }
+}
+
+#define NPARTS_REFRESH_MS 30000
+
+/*
+ * The configured topic's partition count, or 0 when not known (yet). Looked up with a
+ * metadata request (blocks the sink's thread up to 1 s) every 30 s, every second while
+ * unknown. Lets a batch of null-key records go to one partition chosen here, round robin per
+ * batch (Kafka's sticky partitioning, KIP-480), instead of through librdkafka's sticky
+ * partitioner, which reads the clock and checks availability for every record. Records of a
+ * partition without a leader wait as librdkafka's would for a keyed record; if the batch
+ * fails, the retry goes to the next partition.
+ */
+static int32_t topic_partitions(struct kafka_ctx *c)
+{
+    int64_t now = sl_mono_ms();
+    if (c->nparts_ms && now - c->nparts_ms < (c->nparts ? NPARTS_REFRESH_MS : 1000)) {
+        return c->nparts;
+    }
+    c->nparts_ms = now;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(c->rk, 0, c->rkt, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            c->nparts = md->topics[0].partition_cnt;
+        }
+        rd_kafka_metadata_destroy(md);
+    }
+    return c->nparts;
+}
+
+/*
+ * evs[0..n): header-less events for topic t->topic, in one produce_batch call. A record
+ * refused for a full queue is retried alone with producev, which waits for room.
+ */
+static void produce_run(struct kafka_ctx *c, struct sl_sink *s, struct sl_event **evs, size_t n,
+                        const struct target *t, struct sl_sink_batch *b)
+{
+    rd_kafka_topic_t *rkt = c->rkt;
+    if (t->topic != c->topic) {
+        rkt = rd_kafka_topic_new(c->rk, t->topic, NULL);
+        if (!rkt) {
+            b->failed += n;
+            b->err = SL_ERETRY;
+            return;
+        }
+    }
+    int32_t part = t->partition;
+    if (part == RD_KAFKA_PARTITION_UA && rkt == c->rkt && !c->user_partitioner) {
+        int32_t np = topic_partitions(c);
+        if (np > 0) {
+            part = (int32_t)(c->batch_seq % (uint64_t)np);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = &c->msgs[i];
+        memset(m, 0, sizeof(*m));
+        m->payload = evs[i]->body;
+        m->len = evs[i]->len;
+        m->partition = part;
+        m->_private = b;
+    }
+    int good = rd_kafka_produce_batch(rkt, part, 0, c->msgs, (int)n);
+    b->pending += (size_t)good;
+    for (size_t i = 0; good < (int)n && i < n; i++) {
+        rd_kafka_resp_err_t e = c->msgs[i].err;
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            continue;
+        }
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            struct target one = *t;
+            one.partition = part;
+            e = produce_one(c, s, evs[i], &one, b);
+        }
+        if (e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+            c->nparts = 0; /* the topic changed: look again before the retry */
+            c->nparts_ms = 0;
+        }
+        count_produced(b, e);
+    }
+    if (rkt != c->rkt) {
+        rd_kafka_topic_destroy(rkt);
+    }
+}
+
+static void kafka_submit(struct sl_sink *s, struct sl_sink_batch *b)
 {
     struct kafka_ctx *c = s->ctx;
-    struct kbatch b = {0, 0, RD_KAFKA_RESP_ERR_NO_ERROR};
-    for (size_t i = 0; i < n; i++) {
-        rd_kafka_resp_err_t e = produce_one(c, s, evs[i], &b);
-        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            b.failed++;
-            b.err = e;
-            break;
+    struct sl_event **evs = b->tx.evs;
+    size_t n = b->tx.n;
+    size_t i = 0;
+    c->batch_seq++;
+    while (i < n && !b->failed) {
+        struct target t;
+        event_target(c, evs[i], &t);
+        if (evs[i]->nheaders) {
+            count_produced(b, produce_one(c, s, evs[i], &t, b));
+            i++;
+            continue;
         }
-        b.pending++;
-    }
-    int purged = 0;
-    /* The reports point at b: wait for every one, also after a failure. */
-    while (b.pending > 0) {
-        rd_kafka_poll(c->rk, 100);
-        if (!purged && sl_sink_aborting(s)) {
-            rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-            purged = 1;
+        /* Header-less events all go to the configured topic and partition choice. */
+        size_t j = i + 1;
+        while (j < n && j - i < (size_t)c->batch_size && !evs[j]->nheaders) {
+            j++;
         }
+        produce_run(c, s, evs + i, j - i, &t, b);
+        i = j;
     }
-    if (b.failed) {
+    if (b->failed) {
+        /* The rest never went out; they count as failed so the batch is rolled back. */
+        b->failed += n - i;
+    }
+}
+
+static void kafka_poll(struct sl_sink *s, int wait_ms)
+{
+    struct kafka_ctx *c = s->ctx;
+    rd_kafka_poll(c->rk, wait_ms);
+    if (sl_sink_aborting(s)) {
+        /* Shutdown with the destination unreachable: fail what is queued and in flight
+         * (every call, as a batch may have been submitted since the last one). */
+        rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    }
+    if (c->dr_failed) {
         int64_t now = sl_mono_ms();
         if (now - c->last_warn_ms >= 10000) {
             c->last_warn_ms = now;
-            sl_clog(s->comp, SL_LOG_WARN, "%zu of %zu records not acknowledged: %s", b.failed, n,
-                    rd_kafka_err2str(b.err));
+            sl_clog(s->comp, SL_LOG_WARN, "%zu records not acknowledged: %s", c->dr_failed,
+                    rd_kafka_err2str(c->dr_err));
+            c->dr_failed = 0;
         }
-        return SL_ERETRY;
     }
-    return SL_OK;
+}
+
+/* One batch, synchronously: submit, then wait for every report (also after a failure). */
+static int kafka_deliver(struct sl_sink *s, struct sl_event **evs, size_t n)
+{
+    struct sl_sink_batch b;
+    memset(&b, 0, sizeof(b));
+    b.tx.evs = evs;
+    b.tx.n = n;
+    kafka_submit(s, &b);
+    while (b.pending > 0) {
+        kafka_poll(s, 100);
+    }
+    return b.failed ? SL_ERETRY : SL_OK;
 }
 
 static void kafka_stop(struct sl_sink *s)
 {
     struct kafka_ctx *c = s->ctx;
+    if (c->rkt) {
+        rd_kafka_topic_destroy(c->rkt);
+        c->rkt = NULL;
+    }
     if (c->rk) {
         rd_kafka_flush(c->rk, 2000);
         rd_kafka_destroy(c->rk);
         c->rk = NULL;
     }
+    free(c->msgs);
+    c->msgs = NULL;
 }
 
 static void kafka_fini(struct sl_sink *s)
@@ -329,6 +511,8 @@ const struct sl_sink_ops sl_kafka_sink_ops = {
     .init = kafka_init,
     .start = kafka_start,
     .deliver = kafka_deliver,
+    .submit = kafka_submit,
+    .poll = kafka_poll,
     .stop = kafka_stop,
     .fini = kafka_fini,
 };

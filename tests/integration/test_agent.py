@@ -191,6 +191,58 @@ def test_agent_sink_retries_until_broker_returns(sluice_bin, tmp_path):
     assert rc == 0
 
 
+def test_agent_broker_killed_mid_stream_loses_nothing(sluice_bin, tmp_path):
+    """Several take transactions in flight (maxInflightBatches) and the broker is killed
+    (SIGKILL) mid-stream, stays down past message.timeout.ms so batches in flight fail and are
+    rolled back, then comes back on the same port: every line that was OK'd arrives."""
+    nc_port, bport = free_port(), free_port()
+    cfg = quickstart_yaml(nc_port, bootstrap=f"127.0.0.1:{bport}", capacity=2000,
+                          tx_capacity=100, batch=100,
+                          extra_sink="    maxInflightBatches: 8\n"
+                                     "    kafka.producer.message.timeout.ms: 1500\n")
+    broker = Broker(sluice_bin, tmp_path / "blogs", port=bport).start()
+    a = Agent(sluice_bin, tmp_path, cfg).start(nc_port)
+    n, chunk = 40000, 200
+    lines = [f"kill-{i:06d}-" + "z" * 80 for i in range(n)]
+    replies = []
+    sock = socket.create_connection(("127.0.0.1", nc_port), timeout=10)
+
+    def sender():
+        for i in range(0, n, chunk):
+            sock.sendall(b"".join(l.encode() + b"\n" for l in lines[i:i + chunk]))
+            time.sleep(0.02)
+
+    def reader():
+        replies.extend(read_oks(sock, n, timeout=240))
+
+    ts = threading.Thread(target=sender)
+    tr = threading.Thread(target=reader)
+    ts.start()
+    tr.start()
+    try:
+        time.sleep(1.0)
+        broker.kill()
+        time.sleep(3.5)
+        broker = Broker(sluice_bin, tmp_path / "blogs", port=bport).start()
+        ts.join(120)
+        sock.shutdown(socket.SHUT_WR)
+        tr.join(240)
+        assert replies == ["OK"] * n
+        got = consume_kafka_python(broker.bootstrap, "flume-kafka", n, timeout=120)
+        deadline = time.monotonic() + 60
+        while set(got) != set(lines) and time.monotonic() < deadline:
+            time.sleep(1)
+            got = consume_kafka_python(broker.bootstrap, "flume-kafka", len(got) + 1, timeout=10)
+        missing = set(lines) - set(got)
+        assert not missing, f"{len(missing)} lines lost, e.g. {sorted(missing)[:3]}"
+        assert "rolled back, retrying" in a.log_text()
+    finally:
+        sock.close()
+        rc = a.stop()
+        broker.stop()
+    assert rc == 0, a.log_text()[-3000:]
+
+
 def scrape(port, path):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
         return r.status, r.read().decode()

@@ -2,7 +2,8 @@
  * test_memory_channel.c - the memory channel through the transaction API: both limits
  * (events and bytes, with headroom) hold exactly, transactionCapacity, keep-alive, take
  * rollback re-delivers in order, and many threads putting and taking lose or duplicate
- * nothing.
+ * nothing; a put refused for room is told once when a take commit frees some (room_cb);
+ * events carved from a slab go through the channel and are freed on another thread.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -335,6 +336,132 @@ static void test_init_rejects_tx_over_capacity(void **state)
     free(c.ctx);
 }
 
+static void count_room(void *arg)
+{
+    __atomic_add_fetch((int *)arg, 1, __ATOMIC_RELAXED);
+}
+
+static void test_room_notified_once_after_refused_put(void **state)
+{
+    struct sl_channel *c = chan_new("capacity: 4\ntransactionCapacity: 4\n");
+    int calls = 0;
+    c->room_cb = count_room;
+    c->room_arg = &calls;
+    struct sl_event *evs[5];
+    for (int i = 0; i < 5; i++) {
+        evs[i] = ev_num(i, 0);
+    }
+    assert_int_equal(c->ops->commit_put(c, evs, 4, 4, 0), 0);
+    struct sl_event *got[4];
+    /* Room freed while nobody was refused: no call. */
+    assert_int_equal(c->ops->take(c, got, 1, 0), 1);
+    c->ops->commit_take(c, got, 1, got[0]->len);
+    sl_event_destroy(got[0]);
+    assert_int_equal(calls, 0);
+    assert_int_equal(c->ops->commit_put(c, evs + 4, 1, 1, 0), 0); /* full again */
+    struct sl_event *extra = ev_num(9, 0);
+    assert_int_equal(c->ops->commit_put(c, &extra, 1, 1, 0), SL_ERETRY);
+    assert_int_equal(c->ops->take(c, got, 2, 0), 2);
+    c->ops->rollback_take(c, got, 2); /* a rollback frees nothing */
+    assert_int_equal(calls, 0);
+    assert_int_equal(c->ops->take(c, got, 2, 0), 2);
+    c->ops->commit_take(c, got, 2, got[0]->len + got[1]->len);
+    sl_event_destroy(got[0]);
+    sl_event_destroy(got[1]);
+    assert_int_equal(calls, 1);
+    assert_int_equal(c->ops->take(c, got, 1, 0), 1);
+    c->ops->commit_take(c, got, 1, got[0]->len); /* told once per refusal */
+    sl_event_destroy(got[0]);
+    assert_int_equal(calls, 1);
+    assert_int_equal(c->ops->commit_put(c, &extra, 1, 1, 0), 0);
+    chan_free(c);
+}
+
+struct slab_taker {
+    struct sl_channel *c;
+    int want, got;
+    int order_ok;
+};
+
+static void *slab_take_main(void *arg)
+{
+    struct slab_taker *t = arg;
+    t->order_ok = 1;
+    while (t->got < t->want) {
+        struct sl_chan_tx tx;
+        sl_chan_begin(t->c, 1, &tx);
+        size_t n = sl_chan_take(&tx, 7, 100);
+        for (size_t i = 0; i < n; i++) {
+            if (ev_int(tx.evs[i]) != t->got + (int)i) {
+                t->order_ok = 0;
+            }
+        }
+        if (n == 0) {
+            sl_chan_rollback(&tx);
+            continue;
+        }
+        if (t->got % 2 == 0) {
+            sl_chan_commit(&tx); /* sl_event_destroy_many */
+        } else {
+            struct sl_event *one[7];
+            memcpy(one, tx.evs, n * sizeof(*one));
+            t->c->ops->commit_take(t->c, tx.evs, n, tx.bytes);
+            tx.n = 0;
+            sl_chan_commit(&tx);
+            for (size_t i = 0; i < n; i++) {
+                sl_event_destroy(one[i]); /* one by one */
+            }
+        }
+        t->got += (int)n;
+    }
+    return NULL;
+}
+
+static void test_slab_events_freed_on_another_thread(void **state)
+{
+    struct sl_channel *c = chan_new("capacity: 50\ntransactionCapacity: 10\n");
+    struct slab_taker t = {.c = c, .want = 2000};
+    pthread_t th;
+    pthread_create(&th, NULL, slab_take_main, &t);
+    int next = 0;
+    while (next < t.want) {
+        /* A slab too small for all ten: the rest falls back to sl_event_create. */
+        struct sl_event_slab *sl = sl_event_slab_create(6 * sl_event_slab_cost(8));
+        struct sl_event *evs[10];
+        size_t n = 0;
+        for (; n < 10 && next + (int)n < t.want; n++) {
+            char body[16];
+            int len = snprintf(body, sizeof(body), "%d", next + (int)n);
+            evs[n] = sl_event_slab_add(sl, body, (size_t)len);
+            if (!evs[n]) {
+                evs[n] = sl_event_create(body, (size_t)len);
+            }
+            assert_non_null(evs[n]);
+        }
+        if (n % 3 == 0) {
+            assert_int_equal(sl_event_set_header(evs[0], "k", "v"), 0);
+        }
+        sl_event_slab_release(sl); /* the events keep it alive */
+        struct sl_chan_tx tx;
+        sl_chan_begin(c, 0, &tx);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(sl_chan_put(&tx, evs[i]), 0);
+        }
+        while (sl_chan_commit_wait(&tx, 1000) != 0) {
+            sl_chan_begin(c, 0, &tx);
+            for (size_t i = 0; i < n; i++) {
+                assert_int_equal(sl_chan_put(&tx, evs[i]), 0);
+            }
+        }
+        next += (int)n;
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(t.got, t.want);
+    assert_true(t.order_ok);
+    assert_int_equal(chan_size(c), 0);
+    chan_free(c); /* LeakSanitizer: every slab was freed */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_concurrent_no_loss_no_dup_in_order),
         cmocka_unit_test(test_init_rejects_tx_over_capacity),
+        cmocka_unit_test(test_room_notified_once_after_refused_put),
+        cmocka_unit_test(test_slab_events_freed_on_another_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
