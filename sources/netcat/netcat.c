@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "agent/plugin.h"
+#include "agent/net.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
 
@@ -493,40 +494,11 @@ static int nc_init(struct sl_source *s, struct sl_err *err)
     return 0;
 }
 
-static int resolve(const char *host, int port, struct sockaddr_storage *ss, struct sl_err *err)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    int rc = getaddrinfo(host, NULL, &hints, &res);
-    if (rc != 0) {
-        return sl_err_set(err, SL_ECONFIG, "bind %s: %s", host, gai_strerror(rc));
-    }
-    const struct addrinfo *pick = res;
-    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (ai->ai_family == AF_INET) { /* "localhost": prefer 127.0.0.1, as clients do */
-            pick = ai;
-            break;
-        }
-    }
-    memset(ss, 0, sizeof(*ss));
-    memcpy(ss, pick->ai_addr, pick->ai_addrlen);
-    if (ss->ss_family == AF_INET) {
-        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-    } else {
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-    }
-    freeaddrinfo(res);
-    return 0;
-}
-
 static int nc_start(struct sl_source *s, uv_loop_t *loop, struct sl_err *err)
 {
     struct nc_ctx *nc = s->ctx;
     struct sockaddr_storage ss;
-    int rc = resolve(nc->bind, (int)nc->port, &ss, err);
+    int rc = sl_net_resolve_bind(nc->bind, (int)nc->port, SOCK_STREAM, &ss, NULL, err);
     if (rc != 0) {
         return rc;
     }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent/plugin.h"
+#include "agent/net.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
 #include "sources/syslog/syslog_parse.h"
@@ -701,37 +702,6 @@ static void set_rcvbuf(struct sy_ctx *sy)
     }
 }
 
-static int resolve(const char *host, int port, int socktype, struct sockaddr_storage *ss,
-                   socklen_t *sslen, struct sl_err *err)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = socktype;
-    hints.ai_flags = AI_PASSIVE;
-    int rc = getaddrinfo(host, NULL, &hints, &res);
-    if (rc != 0) {
-        return sl_err_set(err, SL_ECONFIG, "bind %s: %s", host, gai_strerror(rc));
-    }
-    const struct addrinfo *pick = res;
-    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (ai->ai_family == AF_INET) { /* "localhost": prefer 127.0.0.1, as clients do */
-            pick = ai;
-            break;
-        }
-    }
-    memset(ss, 0, sizeof(*ss));
-    memcpy(ss, pick->ai_addr, pick->ai_addrlen);
-    *sslen = pick->ai_addrlen;
-    if (ss->ss_family == AF_INET) {
-        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-    } else {
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-    }
-    freeaddrinfo(res);
-    return 0;
-}
-
 static int bound_port(const struct sockaddr_storage *ss)
 {
     return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
@@ -753,7 +723,7 @@ static int dgram_open(struct sy_ctx *sy, struct sl_err *err)
             unlink(sy->path); /* a stale socket from an earlier run */
         }
     } else {
-        int rc = resolve(sy->bind, (int)sy->port, SOCK_DGRAM, &ss, &sslen, err);
+        int rc = sl_net_resolve_bind(sy->bind, (int)sy->port, SOCK_DGRAM, &ss, &sslen, err);
         if (rc != 0) {
             return rc;
         }
@@ -853,7 +823,7 @@ static int sy_start(struct sl_source *s, uv_loop_t *loop, struct sl_err *err)
     }
     struct sockaddr_storage ss;
     socklen_t sslen;
-    int rc = resolve(sy->bind, (int)sy->port, SOCK_STREAM, &ss, &sslen, err);
+    int rc = sl_net_resolve_bind(sy->bind, (int)sy->port, SOCK_STREAM, &ss, &sslen, err);
     if (rc != 0) {
         return rc;
     }
