@@ -39,7 +39,7 @@ packages=(
     libcmocka-dev clang libclang-rt-14-dev
     # integration tests: Debian's python3 with independent Kafka client libraries
     python3 python3-pytest python3-kafka python3-lz4 python3-snappy python3-zstandard
-    python3-confluent-kafka kcat netcat-openbsd
+    python3-confluent-kafka kcat netcat-openbsd bsdutils
     # benchmarks: dd and lscpu, bc, and rsyslog to compare the agent with
     coreutils util-linux bc rsyslog
 )
