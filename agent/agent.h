@@ -49,6 +49,9 @@ struct sl_agent {
     int room_open;
     size_t sources_running;
     struct sl_ebroker *ebroker;
+    /* The embedded broker while it runs, for the metrics thread's sl_broker_metrics_read
+     * only: set before sl_metrics_start, cleared after sl_metrics_stop (runtime.c). */
+    const struct sl_broker *broker;
 };
 
 /*

@@ -4,8 +4,14 @@
  * /health, and the loss ledger: received = delivered + buffered + dropped (by reason), in
  * event copies (an event a source puts into two channels counts twice).
  *
+ * With an embedded broker, also the broker's counters: bytes and messages in, bytes out,
+ * and per API the request count and summed handling time (Prometheus: a _sum without a
+ * histogram; /metrics.json: a "broker" object with Kafka-like names, totals not rates).
+ *
  * Threads: libmicrohttpd's own thread serves requests; it only reads counters (relaxed
- * atomics) and channel stats (thread-safe ops) of an agent that outlives the daemon.
+ * atomics) and channel stats (thread-safe ops) of an agent that outlives the daemon, and the
+ * embedded broker's counters through sl_broker_metrics_read: sl_agent_run stops this daemon
+ * (joining its thread) before it stops and destroys the broker.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -16,6 +22,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "broker/api.h"
 #include "common/sl_log.h"
 
 #define LD(p) ((unsigned long long)__atomic_load_n(&(p), __ATOMIC_RELAXED))
@@ -178,6 +185,46 @@ static void prom_component(struct buf *b, const char *kind, const char *name, co
     }
 }
 
+/* The embedded broker's counters; APIs that have seen no request are left out. */
+static void render_broker(const struct sl_broker *br, int json, struct buf *b)
+{
+    struct sl_broker_metrics m;
+    sl_broker_metrics_read(br, &m);
+    if (json) {
+        bprintf(b,
+                ",\n  \"broker\": {\"Type\": \"BROKER\", \"BytesInTotal\": \"%llu\", "
+                "\"BytesOutTotal\": \"%llu\", \"MessagesInTotal\": \"%llu\", \"Requests\": {",
+                (unsigned long long)m.bytes_in, (unsigned long long)m.bytes_out,
+                (unsigned long long)m.messages_in);
+    } else {
+        bprintf(b, "sluice_broker_bytes_in_total %llu\n", (unsigned long long)m.bytes_in);
+        bprintf(b, "sluice_broker_bytes_out_total %llu\n", (unsigned long long)m.bytes_out);
+        bprintf(b, "sluice_broker_messages_in_total %llu\n", (unsigned long long)m.messages_in);
+    }
+    int first = 1;
+    for (int i = 0; i < sl_api_table_len; i++) {
+        const struct sl_api *api = &sl_api_table[i];
+        if (api->key < 0 || api->key >= SL_BROKER_METRICS_API_KEYS || !m.api[api->key].requests) {
+            continue;
+        }
+        const struct sl_broker_api_metrics *am = &m.api[api->key];
+        if (json) {
+            bprintf(b, "%s\"%s\": {\"RequestsTotal\": \"%llu\", \"TotalTimeMsSum\": \"%.3f\"}",
+                    first ? "" : ", ", api->name, (unsigned long long)am->requests,
+                    (double)am->time_us_sum / 1e3);
+        } else {
+            bprintf(b, "sluice_broker_requests_total{api=\"%s\"} %llu\n", api->name,
+                    (unsigned long long)am->requests);
+            bprintf(b, "sluice_broker_request_latency_seconds_sum{api=\"%s\"} %.6f\n", api->name,
+                    (double)am->time_us_sum / 1e6);
+        }
+        first = 0;
+    }
+    if (json) {
+        bprintf(b, "}}");
+    }
+}
+
 static void render(struct sl_agent *a, int json, struct buf *b)
 {
     struct metric m[16];
@@ -212,6 +259,9 @@ static void render(struct sl_agent *a, int json, struct buf *b)
         } else {
             prom_component(b, "sink", k->name, k->ops->name, a->name, m, n, -1);
         }
+    }
+    if (a->broker) {
+        render_broker(a->broker, json, b);
     }
     struct ledger l;
     ledger(a, &l);

@@ -3,7 +3,7 @@
  * thread per sink (take a batch, deliver, commit only once the destination acknowledged,
  * else roll back and retry with backoff), the sources on the main thread's loop, and the
  * orderly stop on SIGTERM/SIGINT: sources first, then sinks drain what the channels hold
- * (bounded by drainTimeoutMs), then the broker, then the channels.
+ * (bounded by drainTimeoutMs), then the metrics server, then the broker, then the channels.
  *
  * Threads: struct sl_agent and the sources belong to the main (source loop) thread; each
  * struct sl_sink to its thread once started (stopping/abort_at_ms are atomics written by
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "agent/agent.h"
+#include "common/sl_assert.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
 
@@ -104,6 +105,7 @@ static int ebroker_start(struct sl_agent *a)
         return SL_ECONFIG;
     }
     a->ebroker = e;
+    a->broker = e->b; /* published to the metrics thread by its creation, which comes later */
     const char *h = a->broker_cfg.listen_host;
     if (!h[0] || strcmp(h, "0.0.0.0") == 0) {
         h = "127.0.0.1";
@@ -121,6 +123,8 @@ static int ebroker_stop(struct sl_agent *a)
     if (!e) {
         return 0;
     }
+    SL_ASSERT(!a->metrics); /* its thread reads a->broker: stopped first (sl_agent_run) */
+    a->broker = NULL;
     uv_async_send(&e->stop);
     pthread_join(e->thread, NULL);
     int rc = e->rc;
@@ -551,6 +555,11 @@ int sl_agent_run(struct sl_agent *a)
     uv_run(&a->loop, UV_RUN_DEFAULT);
 
     sinks_stop(a);
+    /* The metrics server stops before the broker: its thread reads the broker's counters
+     * (a->broker), and MHD_stop_daemon joins that thread, so no scrape can be running when
+     * ebroker_stop destroys the broker. The drain is over by now, so nothing of interest is
+     * missed. */
+    sl_metrics_stop(a);
     if (ebroker_stop(a) != 0) {
         failed = 1;
     }
@@ -568,7 +577,6 @@ int sl_agent_run(struct sl_agent *a)
                 (unsigned long long)c->put_successes, (unsigned long long)c->take_successes,
                 (unsigned long long)st.size);
     }
-    sl_metrics_stop(a);
     for (size_t i = 0; i < a->nchannels; i++) {
         a->channels[i].room_cb = NULL; /* the sinks are joined: nobody calls it any more */
     }

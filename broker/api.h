@@ -34,6 +34,7 @@ struct sl_request {
     struct sl_kp_writer resp;   /* the handler writes the response body here */
     void *handler_state;        /* for parked requests */
     char peer[64];              /* "host:port" of the client, for logs and tools */
+    uint64_t start_ns;          /* uv_hrtime() when the frame was parsed (server.c's metrics) */
 };
 
 /*

@@ -661,6 +661,18 @@ int sl_broker_port(const struct sl_broker *b)
     return b->server ? sl_server_port(b->server) : -1;
 }
 
+void sl_broker_metrics_read(const struct sl_broker *b, struct sl_broker_metrics *out)
+{
+    const struct sl_broker_metrics *m = &b->metrics;
+    out->bytes_in = __atomic_load_n(&m->bytes_in, __ATOMIC_RELAXED);
+    out->messages_in = __atomic_load_n(&m->messages_in, __ATOMIC_RELAXED);
+    out->bytes_out = __atomic_load_n(&m->bytes_out, __ATOMIC_RELAXED);
+    for (int i = 0; i < SL_BROKER_METRICS_API_KEYS; i++) {
+        out->api[i].requests = __atomic_load_n(&m->api[i].requests, __ATOMIC_RELAXED);
+        out->api[i].time_us_sum = __atomic_load_n(&m->api[i].time_us_sum, __ATOMIC_RELAXED);
+    }
+}
+
 void sl_broker_stop(struct sl_broker *b)
 {
     if (b->stopping) {

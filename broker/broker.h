@@ -5,7 +5,8 @@
  *
  * Threads: a struct sl_broker and everything it points to belong to the thread running its
  * loop (the "broker loop thread"); only sl_broker_config_* may be used elsewhere (before
- * create). The store's own background thread does retention, flush.ms and checkpoints.
+ * create), and sl_broker_metrics_read from any thread while the broker exists. The store's
+ * own background thread does retention, flush.ms and checkpoints.
  */
 #ifndef SL_BROKER_H
 #define SL_BROKER_H
@@ -53,6 +54,31 @@ typedef void (*sl_broker_config_each_cb)(void *arg, const char *key, const char 
 void sl_broker_config_each(const struct sl_broker_config *cfg, sl_broker_config_each_cb cb,
                            void *arg);
 
+/*
+ * Counters since start, for the agent's /metrics. Only the broker loop thread adds to them
+ * (relaxed atomics, SL_BROKER_METRIC_ADD); any thread may read them through
+ * sl_broker_metrics_read. Each counter is exact on its own; a read is not a consistent
+ * snapshot across counters.
+ */
+#define SL_BROKER_METRICS_API_KEYS 64 /* API keys 0..63; every key in sl_api_table fits */
+
+struct sl_broker_api_metrics {
+    uint64_t requests;    /* requests that reached the handler and ended (answered, no
+                             response for acks=0, failed, or cancelled while parked) */
+    uint64_t time_us_sum; /* sum of their times from frame parsed to response queued (or
+                             the end), parked time included (long-poll Fetch, JoinGroup) */
+};
+
+struct sl_broker_metrics {
+    uint64_t bytes_in;    /* record batch bytes appended by Produce */
+    uint64_t messages_in; /* records appended by Produce */
+    uint64_t bytes_out;   /* record batch bytes put into Fetch responses */
+    struct sl_broker_api_metrics api[SL_BROKER_METRICS_API_KEYS]; /* by API key */
+};
+
+#define SL_BROKER_METRIC_ADD(counter, n) \
+    ((void)__atomic_fetch_add(&(counter), (uint64_t)(n), __ATOMIC_RELAXED))
+
 struct sl_server;
 struct sl_topics;
 struct sl_fetch_waiters;
@@ -70,6 +96,7 @@ struct sl_broker {
     struct sl_groups *groups;             /* group coordinator (broker/group) */
     char cluster_id[64];                  /* persisted in meta.properties of the first dir */
     int stopping;
+    struct sl_broker_metrics metrics;     /* the one field other threads read (see above) */
 };
 
 /*
@@ -92,6 +119,12 @@ void sl_broker_stop(struct sl_broker *b);
 
 /* Close the logs (clean: flushed and marked clean) and free the broker. NULL is a no-op. */
 int sl_broker_destroy(struct sl_broker *b, int clean);
+
+/*
+ * Copy the counters into *out. Any thread, as long as b is not destroyed meanwhile; each
+ * counter is read atomically (relaxed).
+ */
+void sl_broker_metrics_read(const struct sl_broker *b, struct sl_broker_metrics *out);
 
 /* The partition's log, or NULL when the topic or partition does not exist. Borrowed. */
 struct sl_log *sl_broker_log(struct sl_broker *b, const char *topic, int32_t partition);

@@ -354,8 +354,25 @@ static int conn_queue_response(struct sl_conn *c, struct sl_request *req)
     return 0;
 }
 
+/*
+ * Every request that reached its handler ends in request_free exactly once, whichever way
+ * it ends (answered, acks=0, malformed, completed after parking, cancelled at close), so the
+ * per-API request count and handling time are taken here and nowhere else. By then the
+ * response, if any, is queued: the time runs from frame parsed to response queued.
+ */
+static void request_account(const struct sl_request *req)
+{
+    if (req->api_key < 0 || req->api_key >= SL_BROKER_METRICS_API_KEYS) {
+        return;
+    }
+    struct sl_broker_api_metrics *m = &req->broker->metrics.api[req->api_key];
+    SL_BROKER_METRIC_ADD(m->requests, 1);
+    SL_BROKER_METRIC_ADD(m->time_us_sum, (uv_hrtime() - req->start_ns) / 1000);
+}
+
 static void request_free(struct sl_request *req)
 {
+    request_account(req);
     sl_kp_writer_fini(&req->resp);
     sl_kp_arena_fini(&req->arena);
     free(req);
@@ -393,6 +410,7 @@ static void conn_dispatch(struct sl_conn *c, const uint8_t *frame, size_t len)
         conn_close(c);
         return;
     }
+    req->start_ns = uv_hrtime();
     req->broker = s->broker;
     req->conn = c;
     snprintf(req->peer, sizeof(req->peer), "%s", c->peer);

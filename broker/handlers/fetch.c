@@ -231,6 +231,9 @@ static void encode(struct sl_request *req, struct fetch_ctx *ctx, struct gather 
         }
     }
     sl_msg_fetch_resp_encode(&req->resp, req->api_version, &ctx->resp);
+    /* Counted when the response is built (every answered Fetch passes here), not when its
+     * last byte leaves: a response dropped at a close still counts. */
+    SL_BROKER_METRIC_ADD(req->broker->metrics.bytes_out, g->bytes);
     free(g->files); /* the ranges now belong to the writer */
     g->files = NULL;
     g->nfiles = 0;

@@ -142,6 +142,8 @@ static void produce_partition(struct sl_request *req, const char *topic,
         return;
     }
     sl_log_set_high_watermark(log, sl_log_end_offset(log));
+    SL_BROKER_METRIC_ADD(b->metrics.bytes_in, pp->records.len);
+    SL_BROKER_METRIC_ADD(b->metrics.messages_in, info.records);
     if (idempotent) {
         sl__producers_record(b->producers, topic, pp->index, &h, info.first_offset);
     }

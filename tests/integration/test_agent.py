@@ -292,6 +292,72 @@ def test_agent_metrics_match_what_was_sent(sluice_bin, tmp_path):
     assert rc == 0
 
 
+def prom_values(text):
+    """Prometheus text → {'name{labels}': value} (comments skipped)."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+def test_agent_metrics_include_embedded_broker(sluice_bin, tmp_path):
+    nc_port, bport, mport = free_port(), free_port(), free_port()
+    cfg = quickstart_yaml(nc_port, bport, tmp_path / "logs")
+    cfg += f"metrics:\n  port: {mport}\n  bind: 127.0.0.1\n"
+    a = Agent(sluice_bin, tmp_path, cfg).start(nc_port)
+    n = 150
+    lines = [f"bm-{i:04d}-" + "z" * 40 for i in range(n)]
+    try:
+        wait_port(mport)
+        assert send_lines(nc_port, lines) == ["OK"] * n
+        deadline = time.monotonic() + 20
+        while True:  # the OK means "in the channel": the sink delivers a little later
+            v = prom_values(scrape(mport, "/metrics")[1])
+            if v.get("sluice_broker_messages_in_total", 0) >= n or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert v["sluice_broker_messages_in_total"] >= n
+        assert v["sluice_broker_bytes_in_total"] >= sum(len(l) for l in lines)
+        assert v["sluice_broker_bytes_out_total"] == 0  # nothing fetched yet
+        assert v['sluice_broker_requests_total{api="Produce"}'] >= 1
+        assert v['sluice_broker_requests_total{api="ApiVersions"}'] >= 1
+        assert v['sluice_broker_request_latency_seconds_sum{api="Produce"}'] >= 0
+        assert 'sluice_broker_requests_total{api="DeleteGroups"}' not in v  # none seen
+
+        assert consume_kafka_python(f"127.0.0.1:{bport}", "flume-kafka", n) == lines
+        v = prom_values(scrape(mport, "/metrics")[1])
+        assert v["sluice_broker_bytes_out_total"] > 0
+        assert v['sluice_broker_requests_total{api="Fetch"}'] >= 1
+        # Counted when a fetch ends (answered, or cancelled as the consumer closes).
+        assert v['sluice_broker_request_latency_seconds_sum{api="Fetch"}'] > 0
+
+        br = json.loads(scrape(mport, "/metrics.json")[1])["broker"]
+        assert br["Type"] == "BROKER"
+        assert int(br["MessagesInTotal"]) >= n and int(br["BytesInTotal"]) > 0
+        assert int(br["BytesOutTotal"]) > 0
+        assert int(br["Requests"]["Produce"]["RequestsTotal"]) >= 1
+        assert float(br["Requests"]["Fetch"]["TotalTimeMsSum"]) > 0
+    finally:
+        rc = a.stop()
+    assert rc == 0, a.log_text()[-3000:]
+
+
+def test_agent_metrics_without_broker_have_no_broker_section(sluice_bin, tmp_path, broker):
+    nc_port, mport = free_port(), free_port()
+    cfg = quickstart_yaml(nc_port, bootstrap=broker.bootstrap)
+    cfg += f"metrics: {{port: {mport}, bind: 127.0.0.1}}\n"
+    a = Agent(sluice_bin, tmp_path, cfg).start(nc_port)
+    try:
+        wait_port(mport)
+        assert "sluice_broker_" not in scrape(mport, "/metrics")[1]
+        assert "broker" not in json.loads(scrape(mport, "/metrics.json")[1])
+    finally:
+        rc = a.stop()
+    assert rc == 0, a.log_text()[-3000:]
+
+
 def test_agent_check_prints_resolved_pipeline(sluice_bin, tmp_path):
     cfg = tmp_path / "p.yaml"
     cfg.write_text(quickstart_yaml(44444, 9092, "/tmp/x"))
