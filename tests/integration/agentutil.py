@@ -4,14 +4,12 @@ source, and read topics back with independent clients (kcat, kafka-python).
 Every agent runs from a config written into the test's temporary directory, listens on
 127.0.0.1 and free ports, is waited for with bounded loops and is stopped by its PID.
 """
-import os
 import select
 import signal
-import socket
 import subprocess
 import time
 
-from brokerutil import free_port, wait_port
+from brokerutil import wait_port
 from kafka import KafkaConsumer, TopicPartition
 
 

@@ -2,7 +2,6 @@
 separate `sluice broker`), read back with kcat and kafka-python; Flume's .properties file
 run unchanged; backpressure with the broker down; strict configuration errors; --check."""
 import re
-import shutil
 import signal
 import socket
 import subprocess

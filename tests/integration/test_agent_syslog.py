@@ -10,7 +10,6 @@ import subprocess
 import time
 import urllib.request
 
-import pytest
 
 from agentutil import Agent
 from brokerutil import free_port, wait_port

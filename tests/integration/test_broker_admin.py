@@ -19,22 +19,6 @@ from brokerutil import Broker
 TIMEOUT = 15
 
 
-def make_broker(sluice_bin, log_dir, **kw):
-    # brokerutil puts its stderr file at log_dir/../, which resolves only once log_dir exists
-    # (reported to the lead; harmless once brokerutil creates it).
-    os.makedirs(log_dir, exist_ok=True)
-    return Broker(sluice_bin, log_dir, **kw)
-
-
-@pytest.fixture
-def broker(sluice_bin, tmp_path):
-    """conftest's fixture, through make_broker."""
-    b = make_broker(sluice_bin, tmp_path / "logs").start()
-    yield b
-    rc = b.stop()
-    assert rc in (0, None), f"broker exited with {rc}:\n{b.log_text()[-4000:]}"
-
-
 def admin(broker):
     return AdminClient({"bootstrap.servers": broker.bootstrap})
 
@@ -114,7 +98,7 @@ def test_create_list_and_errors(broker):
 
 
 def test_configs_alter_and_persist(sluice_bin, tmp_path):
-    b = make_broker(sluice_bin, tmp_path / "logs").start()
+    b = Broker(sluice_bin, tmp_path / "logs").start()
     try:
         a = admin(b)
         assert create(a, NewTopic("cfg", num_partitions=1, replication_factor=1,
@@ -239,8 +223,8 @@ def test_auto_create_by_producer(broker):
 
 
 def test_auto_create_disabled_and_illegal_names(sluice_bin, tmp_path):
-    b = make_broker(sluice_bin, tmp_path / "logs",
-                    overrides={"auto.create.topics.enable": "false", "num.partitions": "2"}).start()
+    b = Broker(sluice_bin, tmp_path / "logs",
+               overrides={"auto.create.topics.enable": "false", "num.partitions": "2"}).start()
     try:
         from kafka.client_async import KafkaClient
         from kafka.protocol.metadata import MetadataRequest

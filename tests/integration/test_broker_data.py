@@ -9,7 +9,6 @@ free port and is stopped by PID; every loop is bounded in count and time.
 """
 import glob
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -42,17 +41,11 @@ INVALID_RECORD = 87
 UNSUPPORTED_FOR_MESSAGE_FORMAT = 43
 
 
-def make_broker(sluice_bin, log_dir, **kw):
-    # brokerutil puts its stderr file beside log_dir, which must exist for the path to resolve
-    os.makedirs(log_dir, exist_ok=True)
-    return Broker(sluice_bin, log_dir, **kw)
-
-
 @pytest.fixture
 def broker(sluice_bin, tmp_path):
     # 1 MiB values need more than Kafka's default message.max.bytes (1 MiB + 12)
-    b = make_broker(sluice_bin, tmp_path / "logs",
-                    overrides={"message.max.bytes": str(4 * MIB)}).start()
+    b = Broker(sluice_bin, tmp_path / "logs",
+               overrides={"message.max.bytes": str(4 * MIB)}).start()
     yield b
     rc = b.stop()
     assert rc in (0, None), f"broker exited with {rc}:\n{b.log_text()[-4000:]}"
@@ -399,8 +392,9 @@ def advertised_apis(broker):
     assert r.i16() == 0
     keys = set()
     for _ in range(r.i32()):
-        key, _min, _max = r.i16(), r.i16(), r.i16()
-        keys.add(key)
+        keys.add(r.i16())
+        r.i16()  # min version
+        r.i16()  # max version
     return keys
 
 
@@ -448,7 +442,7 @@ def test_data_codecs_on_disk(broker, sluice_bin, codec):
 
 
 def test_data_many_partitions_and_explicit_partition(sluice_bin, tmp_path):
-    b = make_broker(sluice_bin, tmp_path / "logs", overrides={"num.partitions": "12"}).start()
+    b = Broker(sluice_bin, tmp_path / "logs", overrides={"num.partitions": "12"}).start()
     try:
         assert ensure_topic(b, "many") == 12
         p = new_producer(b, linger_ms=5)
@@ -469,7 +463,7 @@ def test_data_many_partitions_and_explicit_partition(sluice_bin, tmp_path):
 
 
 def test_data_key_partitioning_stable_across_restart(sluice_bin, tmp_path):
-    b = make_broker(sluice_bin, tmp_path / "logs", overrides={"num.partitions": "6"}).start()
+    b = Broker(sluice_bin, tmp_path / "logs", overrides={"num.partitions": "6"}).start()
     keys = [b"key-%d" % i for i in range(40)]
 
     def placement(broker):
@@ -544,7 +538,7 @@ def test_data_idempotent_confluent_no_duplicates(broker):
 
 
 def test_data_idempotent_sequences_raw_and_after_restart(sluice_bin, tmp_path):
-    b = make_broker(sluice_bin, tmp_path / "logs").start()
+    b = Broker(sluice_bin, tmp_path / "logs").start()
     try:
         ensure_topic(b, "seq")
         c = Conn(b)
@@ -734,7 +728,7 @@ def test_data_auto_offset_reset(broker, reset, expected):
 
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_data_restart_offsets_continue(sluice_bin, tmp_path, how):
-    b = make_broker(sluice_bin, tmp_path / "logs").start()
+    b = Broker(sluice_bin, tmp_path / "logs").start()
     try:
         ensure_topic(b, "rs")
         p = new_producer(b, linger_ms=5, acks="all")
@@ -757,8 +751,8 @@ def test_data_restart_offsets_continue(sluice_bin, tmp_path, how):
 
 
 def test_data_fetch_across_segments(sluice_bin, tmp_path):
-    b = make_broker(sluice_bin, tmp_path / "logs",
-                    overrides={"log.segment.bytes": "4096"}).start()
+    b = Broker(sluice_bin, tmp_path / "logs",
+               overrides={"log.segment.bytes": "4096"}).start()
     try:
         ensure_topic(b, "segs")
         c = Conn(b)
@@ -780,8 +774,8 @@ def test_data_fetch_across_segments(sluice_bin, tmp_path):
 
 
 def test_data_log_append_time(sluice_bin, tmp_path):
-    b = make_broker(sluice_bin, tmp_path / "logs",
-                    overrides={"log.message.timestamp.type": "LogAppendTime"}).start()
+    b = Broker(sluice_bin, tmp_path / "logs",
+               overrides={"log.message.timestamp.type": "LogAppendTime"}).start()
     try:
         ensure_topic(b, "lat")
         c = Conn(b)
@@ -822,8 +816,8 @@ def test_data_parked_fetch_of_departed_client_is_dropped(broker):
 def test_data_kill_after_checkpoint_keeps_acknowledged_visible(sluice_bin, tmp_path):
     """Records acknowledged after the last high-watermark checkpoint are visible after a crash:
     a single node is the only replica, so its high watermark is its log end."""
-    b = make_broker(sluice_bin, tmp_path / "logs",
-                    overrides={"log.flush.offset.checkpoint.interval.ms": "2000"}).start()
+    b = Broker(sluice_bin, tmp_path / "logs",
+               overrides={"log.flush.offset.checkpoint.interval.ms": "2000"}).start()
     try:
         ensure_topic(b, "hwck")
         c = Conn(b)

@@ -8,7 +8,6 @@ Every broker runs on 127.0.0.1 and a free port and is stopped by PID.
 """
 import os
 import random
-import shutil
 import signal
 import socket
 import struct

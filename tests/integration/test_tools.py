@@ -14,20 +14,9 @@ import time
 
 import pytest
 
-from brokerutil import Broker, free_port
+from brokerutil import free_port
 
 TIMEOUT_S = 120
-
-
-@pytest.fixture
-def broker(sluice_bin, tmp_path):
-    """conftest's fixture, except that the log directory exists first: brokerutil puts its
-    stderr file at log_dir/../, which resolves only once log_dir exists (reported)."""
-    os.makedirs(tmp_path / "logs", exist_ok=True)
-    b = Broker(sluice_bin, tmp_path / "logs").start()
-    yield b
-    rc = b.stop()
-    assert rc in (0, None), f"broker exited with {rc}:\n{b.log_text()[-4000:]}"
 
 
 def run(sluice_bin, *args, stdin=None, timeout=TIMEOUT_S):
