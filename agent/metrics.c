@@ -77,6 +77,7 @@ static size_t source_metrics(const struct sl_source *s, struct metric *m)
     m[n++] = (struct metric){"EventTruncatedCount", LD(s->truncated)};
     m[n++] = (struct metric){"EventPendingCount", LD(s->pending)};
     m[n++] = (struct metric){"EventLostUnacknowledgedCount", LD(s->lost_unacked)};
+    m[n++] = (struct metric){"EventDroppedChannelFullCount", LD(s->dropped_full)};
     m[n++] = (struct metric){"OpenConnectionCount", LD(s->conns_created) - LD(s->conns_closed)};
     m[n++] = (struct metric){"ConnectionCreatedCount", LD(s->conns_created)};
     m[n++] = (struct metric){"ConnectionClosedCount", LD(s->conns_closed)};
@@ -112,7 +113,8 @@ static size_t sink_metrics(struct sl_sink *k, struct metric *m)
 }
 
 struct ledger {
-    unsigned long long received, delivered, buffered, dropped_too_large, dropped_unacked;
+    unsigned long long received, delivered, buffered, dropped_too_large, dropped_unacked,
+        dropped_full;
 };
 
 static void ledger(struct sl_agent *a, struct ledger *l)
@@ -124,6 +126,7 @@ static void ledger(struct sl_agent *a, struct ledger *l)
         l->received += LD(s->received) * fan;
         l->dropped_too_large += LD(s->failed) * fan;
         l->dropped_unacked += LD(s->lost_unacked) * fan;
+        l->dropped_full += LD(s->dropped_full) * fan;
         l->buffered += LD(s->pending) * fan;
     }
     for (size_t i = 0; i < a->nchannels; i++) {
@@ -266,15 +269,15 @@ static void render(struct sl_agent *a, int json, struct buf *b)
     struct ledger l;
     ledger(a, &l);
     unsigned long long accounted =
-        l.delivered + l.buffered + l.dropped_too_large + l.dropped_unacked;
+        l.delivered + l.buffered + l.dropped_too_large + l.dropped_unacked + l.dropped_full;
     if (json) {
         bprintf(b,
                 ",\n  \"LEDGER.%s\": {\"Type\": \"LEDGER\", \"received\": \"%llu\", "
                 "\"delivered\": \"%llu\", \"buffered\": \"%llu\", \"dropped\": "
-                "{\"too_large\": \"%llu\", \"unacknowledged_at_close\": \"%llu\"}, "
-                "\"unaccounted\": \"%lld\"}\n}\n",
+                "{\"too_large\": \"%llu\", \"unacknowledged_at_close\": \"%llu\", "
+                "\"channel_full\": \"%llu\"}, \"unaccounted\": \"%lld\"}\n}\n",
                 a->name, l.received, l.delivered, l.buffered, l.dropped_too_large,
-                l.dropped_unacked, (long long)(l.received - accounted));
+                l.dropped_unacked, l.dropped_full, (long long)(l.received - accounted));
     } else {
         bprintf(b, "sluice_ledger_received_total{agent=\"%s\"} %llu\n", a->name, l.received);
         bprintf(b, "sluice_ledger_delivered_total{agent=\"%s\"} %llu\n", a->name, l.delivered);
@@ -285,6 +288,8 @@ static void render(struct sl_agent *a, int json, struct buf *b)
                 "sluice_ledger_dropped_total{agent=\"%s\",reason=\"unacknowledged_at_close\"} "
                 "%llu\n",
                 a->name, l.dropped_unacked);
+        bprintf(b, "sluice_ledger_dropped_total{agent=\"%s\",reason=\"channel_full\"} %llu\n",
+                a->name, l.dropped_full);
     }
 }
 

@@ -144,8 +144,9 @@ struct sl_source {
     int started;
     /* Flume's source counters. */
     uint64_t received, accepted, failed, truncated, conns_created, conns_closed, bytes_received;
-    /* Loss ledger: read but not yet in every channel; lost when a connection closed first. */
-    uint64_t pending, lost_unacked;
+    /* Loss ledger: read but not yet in every channel; lost when a connection closed first;
+     * dropped because a channel was full and the input cannot wait (UDP datagrams). */
+    uint64_t pending, lost_unacked, dropped_full;
 };
 
 /*

@@ -570,7 +570,7 @@ static void on_droplog(uv_timer_t *t)
 
 static void count_drops(struct sy_ctx *sy, size_t n)
 {
-    ADD(sy->src->lost_unacked, n);
+    ADD(sy->src->dropped_full, n);
     sy->drops_unlogged += n;
     sy->drops_total += n;
     int64_t now = sl_mono_ms();

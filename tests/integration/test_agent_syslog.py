@@ -264,16 +264,18 @@ def test_syslog_udp_drops_counted_when_channel_full(sluice_bin, tmp_path):
         src = m["SOURCE.r1"]
         assert src["EventReceivedCount"] == str(n)
         accepted = int(src["EventAcceptedCount"])
-        dropped = int(src["EventLostUnacknowledgedCount"])
+        dropped = int(src["EventDroppedChannelFullCount"])
+        assert src["EventLostUnacknowledgedCount"] == "0"
         assert accepted <= capacity
         assert accepted + dropped == n
         assert dropped >= n - capacity
         assert m["CHANNEL.c1"]["ChannelSize"] == str(accepted)
         led = m["LEDGER.a1"]
-        # Until the runtime has a "dropped: channel full" reason, UDP drops are booked as
-        # lost unacknowledged (a datagram is never acknowledged); the ledger balances.
+        # UDP cannot push back: what a full channel refuses is dropped, counted under its
+        # own reason, and the ledger balances.
         assert led["received"] == str(n)
-        assert led["dropped"]["unacknowledged_at_close"] == str(dropped)
+        assert led["dropped"]["channel_full"] == str(dropped)
+        assert led["dropped"]["unacknowledged_at_close"] == "0"
         assert led["unaccounted"] == "0"
         deadline = time.monotonic() + 5
         while "dropped" not in a.log_text() and time.monotonic() < deadline:
