@@ -463,9 +463,8 @@ static void conn_maybe_finish(struct sy_conn *c)
     }
 }
 
-static void on_retry(uv_timer_t *t)
+static void retry_flush(struct sy_ctx *sy)
 {
-    struct sy_ctx *sy = t->data;
     struct sy_conn *next;
     for (struct sy_conn *c = sy->conns; c; c = next) {
         next = c->next;
@@ -478,6 +477,21 @@ static void on_retry(uv_timer_t *t)
     uv_timer_stop(&sy->retry);
     for (struct sy_conn *c = sy->conns; c; c = c->next) {
         conn_read_start(c);
+    }
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    retry_flush(t->data);
+}
+
+/* The channel has room again (source loop thread): resume at once rather than on the timer,
+ * which stays as a fallback. */
+static void sy_room(struct sl_source *s)
+{
+    struct sy_ctx *sy = s->ctx;
+    if (sy->paused) {
+        retry_flush(sy);
     }
 }
 
@@ -884,4 +898,5 @@ const struct sl_source_ops sl_syslog_source_ops = {
     .start = sy_start,
     .stop = sy_stop,
     .fini = sy_fini,
+    .room = sy_room,
 };
