@@ -349,27 +349,30 @@ void sl_fetch_waiters_notify(struct sl_broker *b, const char *topic, int32_t par
     if (!set || !set->head) {
         return;
     }
-    /* Completing a request may change the list (the server may cancel others), so restart
-     * from the head after each one; the pass number keeps every waiter to one look. */
+    /* Completing a request may change the list (the server may cancel others), so the walk
+     * restarts from the head after a completion only; the pass number keeps every waiter to
+     * one look. A waiter still short of min_bytes leaves the list as it was: go on from it,
+     * so a produce costs one pass over the waiters, not one per waiter. */
     uint64_t pass = ++set->pass;
-    for (;;) {
-        struct waiter *w = set->head;
-        while (w && (w->pass == pass || !touches(w->ctx, topic, partition))) {
+    struct waiter *w = set->head;
+    while (w) {
+        if (w->pass == pass || !touches(w->ctx, topic, partition)) {
             w = w->next;
-        }
-        if (!w) {
-            return;
+            continue;
         }
         w->pass = pass;
         struct gather g;
         if (gather(b, w->ctx, &g) != 0) {
-            continue; /* try again on the next produce or at the timeout */
+            w = w->next; /* try again on the next produce or at the timeout */
+            continue;
         }
         if (g.error || g.bytes >= w->ctx->fr.min_bytes) {
             waiter_complete(w, &g);
-        } else {
-            gather_fini(&g);
+            w = set->head;
+            continue;
         }
+        gather_fini(&g);
+        w = w->next;
     }
 }
 
