@@ -14,19 +14,9 @@
 #include "store/log.h"
 #include "testutil.h"
 
-struct fx {
-    char *root;
-    char dir[PATH_MAX];
-    struct sl_log_config cfg;
-    struct sl_log *log;
-};
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    f->root = tu_mkdtemp();
-    snprintf(f->dir, sizeof(f->dir), "%s/io-0", f->root);
-    sl_log_config_default(&f->cfg);
+    struct tu_log_fx *f = tu_log_fx_new("io-0");
     struct sl_log_open_opts o = {.clean = 1, .log_start_offset = -1, .high_watermark = -1,
                                  .create = 1};
     assert_int_equal(sl_log_open(f->dir, &f->cfg, &o, &f->log, NULL, NULL), 0);
@@ -36,16 +26,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     sl_io_fault_clear();
-    sl_log_close(f->log, 0);
-    tu_rmtree(f->root);
-    free(f->root);
-    free(f);
+    tu_log_fx_free(f);
     return 0;
 }
 
-static int append(struct fx *f, struct sl_err *err)
+static int append(struct tu_log_fx *f, struct sl_err *err)
 {
     uint8_t *b;
     size_t len = tu_batch(&b, 4, 100, 1000, 1);
@@ -56,7 +43,7 @@ static int append(struct fx *f, struct sl_err *err)
 }
 
 /* Ten good appends, the fault, then the checks every failure must pass. */
-static void check_fault(struct fx *f, enum sl_io_op op, int err_no, size_t short_bytes,
+static void check_fault(struct tu_log_fx *f, enum sl_io_op op, int err_no, size_t short_bytes,
                         int flush)
 {
     for (int i = 0; i < 10; i++) {
@@ -99,7 +86,7 @@ static void test_eio_on_append(void **state)
 
 static void test_enospc_on_append(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     check_fault(f, SL_IO_WRITE, ENOSPC, 0, 0);
 }
 
@@ -115,7 +102,7 @@ static void test_fsync_failure(void **state)
 
 static void test_enospc_on_roll(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     f->cfg.segment_bytes = 2000;
     sl_log_set_config(f->log, &f->cfg);
     for (int i = 0; i < 3; i++) {

@@ -13,34 +13,21 @@
 #include "store/log_int.h"
 #include "testutil.h"
 
-struct fx {
-    char *root;
-    char dir[PATH_MAX];
-    struct sl_log_config cfg;
-    struct sl_log *log;
-};
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    f->root = tu_mkdtemp();
-    snprintf(f->dir, sizeof(f->dir), "%s/events-0", f->root);
-    sl_log_config_default(&f->cfg);
+    struct tu_log_fx *f = tu_log_fx_new("events-0");
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-    sl_log_close(f->log, 0);
-    tu_rmtree(f->root);
-    free(f->root);
-    free(f);
+    struct tu_log_fx *f = *state;
+    tu_log_fx_free(f);
     return 0;
 }
 
-static void open_log(struct fx *f, int clean)
+static void open_log(struct tu_log_fx *f, int clean)
 {
     struct sl_log_open_opts o = {.clean = clean, .log_start_offset = -1, .high_watermark = -1,
                                  .create = 1};
@@ -51,7 +38,7 @@ static void open_log(struct fx *f, int clean)
     }
 }
 
-static void reopen(struct fx *f, int clean)
+static void reopen(struct tu_log_fx *f, int clean)
 {
     sl_log_close(f->log, clean);
     f->log = NULL;
@@ -59,7 +46,7 @@ static void reopen(struct fx *f, int clean)
 }
 
 /* Append one batch of n records; returns its first offset. */
-static int64_t append(struct fx *f, int n, size_t value_size, int64_t ts)
+static int64_t append(struct tu_log_fx *f, int n, size_t value_size, int64_t ts)
 {
     uint8_t *b;
     size_t len = tu_batch(&b, n, value_size, ts, (uint32_t)n);
@@ -76,7 +63,7 @@ static int64_t append(struct fx *f, int n, size_t value_size, int64_t ts)
 }
 
 /* Read everything from offset 0 with the given limits; count batches and check offsets. */
-static int64_t read_all(struct fx *f, int64_t from, int64_t max_bytes, int *batches)
+static int64_t read_all(struct tu_log_fx *f, int64_t from, int64_t max_bytes, int *batches)
 {
     int64_t off = from;
     *batches = 0;
@@ -112,7 +99,7 @@ static int64_t read_all(struct fx *f, int64_t from, int64_t max_bytes, int *batc
 
 static void test_append_assigns_offsets(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     open_log(f, 1);
     assert_int_equal(sl_log_end_offset(f->log), 0);
     assert_int_equal(append(f, 3, 10, 1000), 0);
@@ -134,7 +121,7 @@ static void test_append_assigns_offsets(void **state)
 
 static void test_read_limits(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     open_log(f, 1);
     for (int i = 0; i < 20; i++) {
         append(f, 2, 100, 1000 + i);
@@ -176,7 +163,7 @@ static void test_read_limits(void **state)
 
 static void test_roll_and_read_across_segments(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     f->cfg.segment_bytes = 4096;
     f->cfg.index_interval_bytes = 512;
     open_log(f, 1);
@@ -205,7 +192,7 @@ static void test_roll_and_read_across_segments(void **state)
 
 static void test_invalid_batch_rejects_whole_append(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     open_log(f, 1);
     append(f, 2, 10, 1000);
     uint8_t *a, *b;
@@ -233,7 +220,7 @@ static void test_invalid_batch_rejects_whole_append(void **state)
 
 static void test_follower_append(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     open_log(f, 1);
     uint8_t *b;
     size_t len = tu_batch(&b, 3, 10, 1000, 1);
@@ -271,7 +258,7 @@ static void test_follower_append(void **state)
 
 static void test_truncate(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     f->cfg.segment_bytes = 2048;
     open_log(f, 1);
     for (int i = 0; i < 50; i++) {
@@ -305,7 +292,7 @@ static void test_truncate(void **state)
 
 static void test_log_append_time(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     assert_int_equal(sl_log_config_set(&f->cfg, "message.timestamp.type", "LogAppendTime",
                                        NULL),
                      0);
@@ -329,7 +316,7 @@ static void test_log_append_time(void **state)
 
 static void test_epoch_cache_persists(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     open_log(f, 1);
     struct sl_log_append_opts o = {.assign_offsets = 1, .leader_epoch = 1};
     uint8_t *b;
@@ -360,7 +347,7 @@ static void test_epoch_cache_persists(void **state)
 
 static void test_slice_outlives_deleted_segment(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     f->cfg.segment_bytes = 1024;
     f->cfg.retention_bytes = 0;
     open_log(f, 1);

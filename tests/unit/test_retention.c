@@ -12,19 +12,9 @@
 #include "store/log.h"
 #include "testutil.h"
 
-struct fx {
-    char *root;
-    char dir[PATH_MAX];
-    struct sl_log_config cfg;
-    struct sl_log *log;
-};
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    f->root = tu_mkdtemp();
-    snprintf(f->dir, sizeof(f->dir), "%s/r-0", f->root);
-    sl_log_config_default(&f->cfg);
+    struct tu_log_fx *f = tu_log_fx_new("r-0");
     f->cfg.segment_bytes = 1000;
     *state = f;
     return 0;
@@ -32,15 +22,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-    sl_log_close(f->log, 0);
-    tu_rmtree(f->root);
-    free(f->root);
-    free(f);
+    struct tu_log_fx *f = *state;
+    tu_log_fx_free(f);
     return 0;
 }
 
-static void open_log(struct fx *f)
+static void open_log(struct tu_log_fx *f)
 {
     struct sl_log_open_opts o = {.clean = 1, .log_start_offset = -1, .high_watermark = -1,
                                  .create = 1};
@@ -48,7 +35,7 @@ static void open_log(struct fx *f)
 }
 
 /* Append one ~480-byte batch of 2 records with timestamp ts; two batches fill a segment. */
-static void append(struct fx *f, int64_t ts, int64_t now)
+static void append(struct tu_log_fx *f, int64_t ts, int64_t now)
 {
     uint8_t *b;
     size_t len = tu_batch(&b, 2, 200, ts, 1);
@@ -60,7 +47,7 @@ static void append(struct fx *f, int64_t ts, int64_t now)
 
 static void test_by_time(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     f->cfg.retention_ms = 10000;
     open_log(f);
     for (int i = 0; i < 10; i++) {
@@ -87,7 +74,7 @@ static void test_by_time(void **state)
 
 static void test_by_size(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     open_log(f);
     for (int i = 0; i < 10; i++) {
         append(f, 1000 + i, 2000);
@@ -117,7 +104,7 @@ static void test_by_size(void **state)
 
 static void test_high_watermark_bounds_retention(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     f->cfg.retention_bytes = 0;
     open_log(f);
     for (int i = 0; i < 10; i++) {
@@ -130,7 +117,7 @@ static void test_high_watermark_bounds_retention(void **state)
 
 static void test_roll_by_time_and_index(void **state)
 {
-    struct fx *f = *state;
+    struct tu_log_fx *f = *state;
     f->cfg.segment_bytes = 1 << 30;
     f->cfg.segment_ms = 5000;
     open_log(f);

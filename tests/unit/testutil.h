@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "store/batch.h"
+#include "store/log.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); free the result with tu_rmtree + free. */
 static inline char *tu_mkdtemp(void)
@@ -95,6 +96,34 @@ static inline int64_t tu_file_size(const char *path)
 static inline int tu_exists(const char *path)
 {
     return access(path, F_OK) == 0;
+}
+
+/* A log test's fixture: a fresh directory holding one partition directory (not created
+ * yet), a default configuration, and the log once a test opens it. */
+struct tu_log_fx {
+    char *root;
+    char dir[PATH_MAX];
+    struct sl_log_config cfg;
+    struct sl_log *log;
+};
+
+/* partition: the partition directory's name, e.g. "events-0". */
+static inline struct tu_log_fx *tu_log_fx_new(const char *partition)
+{
+    struct tu_log_fx *f = calloc(1, sizeof(*f));
+    f->root = tu_mkdtemp();
+    snprintf(f->dir, sizeof(f->dir), "%s/%s", f->root, partition);
+    sl_log_config_default(&f->cfg);
+    return f;
+}
+
+/* Close the log as a crash would (no flush, no marker) and remove everything. */
+static inline void tu_log_fx_free(struct tu_log_fx *f)
+{
+    sl_log_close(f->log, 0);
+    tu_rmtree(f->root);
+    free(f->root);
+    free(f);
 }
 
 #endif
