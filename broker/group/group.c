@@ -25,6 +25,7 @@
 
 #include "../../common/sl_log.h"
 #include "../api.h"
+#include "../../common/sl_macros.h"
 #include "group_int.h"
 
 struct sl_group_join_waiter {
@@ -635,16 +636,9 @@ void sl_groups_destroy(struct sl_groups *g)
     free(g);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void timer_cb(uv_timer_t *t)
 {
-    sl_groups_tick(t->data, wall_ms());
+    sl_groups_tick(t->data, sl_now_ms());
 }
 
 static void timer_close_cb(uv_handle_t *h)

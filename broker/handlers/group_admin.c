@@ -142,7 +142,7 @@ int sl_handle_delete_groups(struct sl_request *req)
     if (!r.results) {
         return -ENOMEM;
     }
-    int64_t now = sl__gh_now_ms();
+    int64_t now = sl_now_ms();
     for (int32_t i = 0; i < m.ngroups; i++) {
         const char *gid = sl__gh_str(req, m.groups[i]);
         if (!gid) {

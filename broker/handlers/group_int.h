@@ -7,8 +7,8 @@
 #define SL_HANDLERS_GROUP_INT_H
 
 #include <string.h>
-#include <time.h>
 
+#include "../../common/sl_macros.h"
 #include "../api.h"
 
 /* A NUL-terminated arena copy of s ("" for null, NULL only when out of memory). */
@@ -31,14 +31,6 @@ static inline struct sl_kp_str sl__gh_kstr(const char *s)
 {
     struct sl_kp_str k = {s, s ? (int32_t)strlen(s) : -1};
     return k;
-}
-
-/* The wall clock in ms: the coordinator's time base. */
-static inline int64_t sl__gh_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

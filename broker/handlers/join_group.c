@@ -105,7 +105,7 @@ int sl_handle_join_group(struct sl_request *req)
                                            0, NULL};
         join_done(req, &res);
     } else {
-        sl_group_join(req->broker->groups, &a, sl__gh_now_ms(), join_done, req);
+        sl_group_join(req->broker->groups, &a, sl_now_ms(), join_done, req);
     }
     p->in_call = 0;
     return p->answered ? SL_API_DONE : SL_API_PARKED;
@@ -161,7 +161,7 @@ int sl_handle_sync_group(struct sl_request *req)
         sync_done(req, KERR_COORDINATOR_NOT_AVAILABLE, none);
     } else {
         sl_group_sync(req->broker->groups, gid, m.generation_id, mid, iid, m.nassignments, as,
-                      sl__gh_now_ms(), sync_done, req);
+                      sl_now_ms(), sync_done, req);
     }
     p->in_call = 0;
     return p->answered ? SL_API_DONE : SL_API_PARKED;
@@ -185,7 +185,7 @@ int sl_handle_heartbeat(struct sl_request *req)
     struct sl_heartbeat_resp r = {0};
     r.error_code = req->broker->groups ? sl_group_heartbeat(req->broker->groups, gid,
                                                             m.generation_id, mid, iid,
-                                                            sl__gh_now_ms())
+                                                            sl_now_ms())
                                        : KERR_COORDINATOR_NOT_AVAILABLE;
     sl_msg_heartbeat_resp_encode(&req->resp, req->api_version, &r);
     return SL_API_DONE;
@@ -205,7 +205,7 @@ int sl_handle_leave_group(struct sl_request *req)
     if (!gid) {
         return -ENOMEM;
     }
-    int64_t now = sl__gh_now_ms();
+    int64_t now = sl_now_ms();
     struct sl_leave_group_resp r = {0};
     if (req->api_version <= 2) {
         const char *mid = sl__gh_str(req, m.member_id);

@@ -33,7 +33,7 @@ int sl_handle_offset_commit(struct sl_request *req)
         return rc;
     }
     struct sl_groups *g = req->broker->groups;
-    int64_t now = sl__gh_now_ms();
+    int64_t now = sl_now_ms();
     const char *gid = sl__gh_str(req, m.group_id);
     const char *mid = sl__gh_str(req, m.member_id);
     const char *iid = sl__gh_nstr(req, m.group_instance_id);
