@@ -24,6 +24,7 @@
 
 #include "../common/sl_log.h"
 #include "../common/sl_macros.h"
+#include "../common/sl_parse.h"
 #include "../store/io.h"
 #include "handlers/data.h"
 #include "server.h"
@@ -59,18 +60,15 @@ static int bad_value(struct sl_err *err, const char *key, const char *value, con
 static int parse_int(const char *key, const char *value, int64_t min, int64_t max, int64_t *out,
                      struct sl_err *err)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(value, &end, 10);
-    if (value[0] == '\0' || isspace((unsigned char)value[0]) || *end != '\0') {
+    int rc = sl_parse_i64(value, min, max, out);
+    if (rc == -EINVAL) {
         return bad_value(err, key, value, "not an integer");
     }
-    if (errno == ERANGE || v < min || v > max) {
+    if (rc == -ERANGE) {
         return sl_err_set(err, SL_ECONFIG,
                           "%s: invalid value '%s': must be in %" PRId64 "..%" PRId64, key, value,
                           min, max);
     }
-    *out = v;
     return 0;
 }
 

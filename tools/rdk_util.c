@@ -182,21 +182,6 @@ void sl_rdk_destroy(rd_kafka_t *rk)
     }
 }
 
-int sl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-    char *end;
-    if (s == NULL || *s == '\0' || isspace((unsigned char)*s)) {
-        return -EINVAL;
-    }
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max) {
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
 int64_t sl_mono_us(void)
 {
     struct timespec ts;

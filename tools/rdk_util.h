@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/sl_parse.h"
+
 /* An ordered list of key=value strings; a later key overrides an earlier one on apply. */
 struct sl_props {
     char **keys;   /* owned */
@@ -56,12 +58,6 @@ rd_kafka_conf_t *sl_rdk_conf_new(const struct sl_props *props, const char *boots
 
 /* Destroys rk and waits (bounded) until librdkafka's threads are gone. NULL is a no-op. */
 void sl_rdk_destroy(rd_kafka_t *rk);
-
-/*
- * Parses a decimal integer in [min, max] into *out. Returns 0, or -EINVAL for anything
- * else (empty, trailing text, out of range).
- */
-int sl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 
 int64_t sl_mono_us(void); /* monotonic clock in microseconds */
 int64_t sl_wall_ms(void); /* wall clock in milliseconds since the epoch */
