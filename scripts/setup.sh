@@ -33,8 +33,9 @@ packages=(
     zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
     # broker and agent: event loop, YAML configuration, Kafka client for the tools and sink
     libuv1-dev libyaml-dev librdkafka-dev
-    # agent: the metrics HTTP endpoint
-    libmicrohttpd-dev
+    # agent: the metrics HTTP endpoint; PCRE2 (interceptors, multiline); JSON (tail
+    # position files)
+    libmicrohttpd-dev libpcre2-dev libjansson-dev
     # unit tests; clang and its runtime for the libFuzzer runs
     libcmocka-dev clang libclang-rt-14-dev
     # integration tests: Debian's python3 with independent Kafka client libraries
