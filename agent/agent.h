@@ -31,6 +31,8 @@ struct sl_agent {
     size_t nsources;
     struct sl_sink *sinks;
     size_t nsinks;
+    struct sl_sinkgroup *groups; /* sinkgroups: section (agent/sinkgroup.h) */
+    size_t ngroups;
 
     int has_metrics; /* metrics: section */
     int64_t metrics_port;

@@ -1,12 +1,15 @@
 /*
  * channel.c - the channel transaction API over a plugin's ops (see plugin.h) and the
- * source-side put helper. The transaction lives with its caller; the ops are thread-safe.
+ * source-side put helper: plain replication here; with interceptors or a selector the put
+ * goes through agent/selector.c. The transaction lives with its caller; the ops are
+ * thread-safe.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/plugin.h"
+#include "agent/selector.h"
 #include "common/sl_macros.h"
 
 #define CNT_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
@@ -122,6 +125,9 @@ size_t sl_source_tx_capacity(const struct sl_source *s)
 
 int sl_source_put(struct sl_source *s, struct sl_event **evs, size_t n, size_t *next_chan)
 {
+    if (s->selector) {
+        return sl_selector_put(s, evs, n, next_chan);
+    }
     while (*next_chan < s->nchannels) {
         size_t c = *next_chan;
         int last = c + 1 == s->nchannels;

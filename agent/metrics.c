@@ -22,8 +22,12 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/sinkgroup.h"
 #include "broker/api.h"
 #include "common/sl_log.h"
+#include "common/sl_macros.h"
+#include "channels/file/file.h"
+#include "sources/tail/tail.h"
 
 #define LD(p) ((unsigned long long)__atomic_load_n(&(p), __ATOMIC_RELAXED))
 
@@ -78,10 +82,20 @@ static size_t source_metrics(const struct sl_source *s, struct metric *m)
     m[n++] = (struct metric){"EventPendingCount", LD(s->pending)};
     m[n++] = (struct metric){"EventLostUnacknowledgedCount", LD(s->lost_unacked)};
     m[n++] = (struct metric){"EventDroppedChannelFullCount", LD(s->dropped_full)};
+    m[n++] = (struct metric){"EventFilteredCount", LD(s->filtered)};
+    m[n++] = (struct metric){"EventUnroutedCount", LD(s->unrouted)};
+    m[n++] = (struct metric){"EventDroppedOptionalChannelCount", LD(s->dropped_optional)};
     m[n++] = (struct metric){"OpenConnectionCount", LD(s->conns_created) - LD(s->conns_closed)};
     m[n++] = (struct metric){"ConnectionCreatedCount", LD(s->conns_created)};
     m[n++] = (struct metric){"ConnectionClosedCount", LD(s->conns_closed)};
     m[n++] = (struct metric){"BytesReceivedCount", LD(s->bytes_received)};
+    if (s->ops == &sl_tail_source_ops) {
+        struct sl_tail_stats ts;
+        sl_tail_source_stats(s, &ts);
+        m[n++] = (struct metric){"FileResetCount", ts.resets};
+        m[n++] = (struct metric){"FileOpenCount", ts.open_files};
+        m[n++] = (struct metric){"FileTrackedCount", ts.tracked};
+    }
     return n;
 }
 
@@ -98,6 +112,16 @@ static size_t channel_metrics(struct sl_channel *c, struct metric *m, double *fi
     m[n++] = (struct metric){"EventPutSuccessCount", LD(c->put_successes)};
     m[n++] = (struct metric){"EventTakeAttemptCount", LD(c->take_attempts)};
     m[n++] = (struct metric){"EventTakeSuccessCount", LD(c->take_successes)};
+    if (c->ops == &sl_file_channel_ops) {
+        struct sl_file_chan_stats fs;
+        sl_file_channel_stats(c, &fs);
+        m[n++] = (struct metric){"BytesOnDisk", fs.bytes_on_disk};
+        m[n++] = (struct metric){"FsyncCount", fs.fsyncs};
+        m[n++] = (struct metric){"CorruptBatchSkippedCount", fs.corrupt_batches};
+        m[n++] = (struct metric){"CorruptEventSkippedCount", fs.corrupt_events};
+        m[n++] = (struct metric){"PutRefusedLowSpaceCount", fs.space_refusals};
+        m[n++] = (struct metric){"ChannelFailed", (unsigned long long)fs.failed};
+    }
     return n;
 }
 
@@ -115,6 +139,8 @@ static size_t sink_metrics(struct sl_sink *k, struct metric *m)
 struct ledger {
     unsigned long long received, delivered, buffered, dropped_too_large, dropped_unacked,
         dropped_full;
+    /* interceptors filtered out; no channel selected; optional channel had no room */
+    unsigned long long dropped_filtered, dropped_unrouted, dropped_optional;
 };
 
 static void ledger(struct sl_agent *a, struct ledger *l)
@@ -127,6 +153,11 @@ static void ledger(struct sl_agent *a, struct ledger *l)
         l->dropped_too_large += LD(s->failed) * fan;
         l->dropped_unacked += LD(s->lost_unacked) * fan;
         l->dropped_full += LD(s->dropped_full) * fan;
+        /* A selector sends an event to fewer (or no) channels than the source lists. */
+        l->received += (unsigned long long)__atomic_load_n(&s->fanout_adjust, __ATOMIC_RELAXED);
+        l->dropped_filtered += LD(s->filtered) * fan;
+        l->dropped_unrouted += LD(s->unrouted) * fan;
+        l->dropped_optional += LD(s->dropped_optional);
         l->buffered += LD(s->pending) * fan;
     }
     for (size_t i = 0; i < a->nchannels; i++) {
@@ -228,9 +259,62 @@ static void render_broker(const struct sl_broker *br, int json, struct buf *b)
     }
 }
 
+/* Sink groups (failover, load_balance): the active sink, and per member its batches,
+ * failures and what is left of its penalty or backoff. */
+static void render_groups(struct sl_agent *a, int json, struct buf *b, int *first)
+{
+    int64_t now = sl_mono_ms();
+    for (size_t i = 0; i < a->ngroups; i++) {
+        struct sl_sinkgroup *g = &a->groups[i];
+        if (g->kind == SL_SGP_DEFAULT) {
+            continue;
+        }
+        int active = __atomic_load_n(&g->active, __ATOMIC_RELAXED);
+        if (json) {
+            bprintf(b,
+                    "%s\n  \"SINKGROUP.%s\": {\"Type\": \"SINKGROUP\", \"PluginType\": \"%s\", "
+                    "\"ActiveSink\": \"%s\", \"AllSinksFailedCount\": \"%llu\", \"Sinks\": {",
+                    *first ? "" : ",", g->name, g->type_name,
+                    active >= 0 ? g->members[active].sink->name : "", LD(g->all_failed));
+            *first = 0;
+        } else {
+            bprintf(b, "sluice_sinkgroup_all_failed_total{agent=\"%s\",sinkgroup=\"%s\",type=\"%s\"} "
+                       "%llu\n",
+                    a->name, g->name, g->type_name, LD(g->all_failed));
+        }
+        for (size_t j = 0; j < g->nmembers; j++) {
+            struct sl_sg_member *m = &g->members[j];
+            int64_t until = __atomic_load_n(&m->until_ms, __ATOMIC_RELAXED);
+            unsigned long long left = until > now ? (unsigned long long)(until - now) : 0;
+            if (json) {
+                bprintf(b,
+                        "%s\"%s\": {\"Active\": \"%d\", \"BatchCount\": \"%llu\", "
+                        "\"FailureCount\": \"%llu\", \"ConsecutiveFailureCount\": \"%llu\", "
+                        "\"PenaltyRemainingMs\": \"%llu\"}",
+                        j ? ", " : "", m->sink->name, active == (int)j, LD(m->batches),
+                        LD(m->failures_total), LD(m->fails), left);
+                continue;
+            }
+            char labels[400];
+            snprintf(labels, sizeof(labels), "agent=\"%s\",sinkgroup=\"%s\",type=\"%s\",sink=\"%s\"",
+                     a->name, g->name, g->type_name, m->sink->name);
+            bprintf(b, "sluice_sinkgroup_active{%s} %d\n", labels, active == (int)j);
+            bprintf(b, "sluice_sinkgroup_sink_batches_total{%s} %llu\n", labels, LD(m->batches));
+            bprintf(b, "sluice_sinkgroup_sink_failures_total{%s} %llu\n", labels,
+                    LD(m->failures_total));
+            bprintf(b, "sluice_sinkgroup_sink_consecutive_failures{%s} %llu\n", labels,
+                    LD(m->fails));
+            bprintf(b, "sluice_sinkgroup_sink_penalty_remaining_ms{%s} %llu\n", labels, left);
+        }
+        if (json) {
+            bprintf(b, "}}");
+        }
+    }
+}
+
 static void render(struct sl_agent *a, int json, struct buf *b)
 {
-    struct metric m[16];
+    struct metric m[32]; /* room for the longest component list */
     int first = 1;
     if (json) {
         bprintf(b, "{");
@@ -263,21 +347,26 @@ static void render(struct sl_agent *a, int json, struct buf *b)
             prom_component(b, "sink", k->name, k->ops->name, a->name, m, n, -1);
         }
     }
+    render_groups(a, json, b, &first);
     if (a->broker) {
         render_broker(a->broker, json, b);
     }
     struct ledger l;
     ledger(a, &l);
     unsigned long long accounted =
-        l.delivered + l.buffered + l.dropped_too_large + l.dropped_unacked + l.dropped_full;
+        l.delivered + l.buffered + l.dropped_too_large + l.dropped_unacked + l.dropped_full +
+        l.dropped_filtered + l.dropped_unrouted + l.dropped_optional;
     if (json) {
         bprintf(b,
                 ",\n  \"LEDGER.%s\": {\"Type\": \"LEDGER\", \"received\": \"%llu\", "
                 "\"delivered\": \"%llu\", \"buffered\": \"%llu\", \"dropped\": "
                 "{\"too_large\": \"%llu\", \"unacknowledged_at_close\": \"%llu\", "
-                "\"channel_full\": \"%llu\"}, \"unaccounted\": \"%lld\"}\n}\n",
+                "\"channel_full\": \"%llu\", \"filtered\": \"%llu\", \"unrouted\": "
+                "\"%llu\", \"optional_channel_full\": \"%llu\"}, \"unaccounted\": "
+                "\"%lld\"}\n}\n",
                 a->name, l.received, l.delivered, l.buffered, l.dropped_too_large,
-                l.dropped_unacked, l.dropped_full, (long long)(l.received - accounted));
+                l.dropped_unacked, l.dropped_full, l.dropped_filtered, l.dropped_unrouted,
+                l.dropped_optional, (long long)(l.received - accounted));
     } else {
         bprintf(b, "sluice_ledger_received_total{agent=\"%s\"} %llu\n", a->name, l.received);
         bprintf(b, "sluice_ledger_delivered_total{agent=\"%s\"} %llu\n", a->name, l.delivered);
@@ -290,6 +379,14 @@ static void render(struct sl_agent *a, int json, struct buf *b)
                 a->name, l.dropped_unacked);
         bprintf(b, "sluice_ledger_dropped_total{agent=\"%s\",reason=\"channel_full\"} %llu\n",
                 a->name, l.dropped_full);
+        bprintf(b, "sluice_ledger_dropped_total{agent=\"%s\",reason=\"filtered\"} %llu\n",
+                a->name, l.dropped_filtered);
+        bprintf(b, "sluice_ledger_dropped_total{agent=\"%s\",reason=\"unrouted\"} %llu\n",
+                a->name, l.dropped_unrouted);
+        bprintf(b,
+                "sluice_ledger_dropped_total{agent=\"%s\",reason=\"optional_channel_full\"} "
+                "%llu\n",
+                a->name, l.dropped_optional);
     }
 }
 

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/interceptor.h"
 #include "agent/registry.h"
+#include "agent/selector.h"
+#include "agent/sinkgroup.h"
 #include "common/sl_macros.h"
 
 #define KEY_MAX 256
@@ -30,8 +33,8 @@ static const struct sl_conf_map metrics_conf[] = {
     {NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-static const char *const sections[] = {"agent", "broker",  "sources", "channels",
-                                       "sinks", "metrics", NULL};
+static const char *const sections[] = {"agent", "broker",  "sources",    "channels",
+                                       "sinks", "metrics", "sinkgroups", NULL};
 
 /* The broker: section, as `sluice broker -c` reads it: nested maps are dotted prefixes. */
 static int broker_apply(struct sl_broker_config *cfg, const struct sl_yaml_doc *doc,
@@ -243,21 +246,6 @@ static int build_sources(struct sl_agent *a, const struct sl_yaml_doc *doc,
         if (rc != 0) {
             return rc;
         }
-        static const char *const unsupported[] = {"selector", "interceptors", NULL};
-        for (const char *const *u = unsupported; *u; u++) {
-            const struct sl_yaml_node *un = sl_yaml_get(node, *u);
-            const struct sl_yaml_node *st = un ? sl_yaml_get(un, "type") : NULL;
-            if (un && un->kind == SL_YAML_MAP && un->n == 1 && st &&
-                st->kind == SL_YAML_SCALAR && strcmp(st->value, "replicating") == 0) {
-                continue; /* selector: {type: replicating} is what sluice does anyway */
-            }
-            if (un) {
-                return sl_yaml_error(err, doc, un,
-                                     "source %s: '%s' is not supported yet by sluice (events "
-                                     "are replicated to every listed channel)",
-                                     name, *u);
-            }
-        }
         /* channels: [c1, c2] or "c1 c2" */
         const struct sl_yaml_node *ch = sl_yaml_get(node, "channels");
         if (!ch) {
@@ -318,7 +306,19 @@ static int build_sources(struct sl_agent *a, const struct sl_yaml_doc *doc,
         if (rc != 0) {
             return rc;
         }
-        static const char *const skip[] = {"type", "channels", "selector", NULL};
+        char swhat[100];
+        snprintf(swhat, sizeof(swhat), "source %s", name);
+        const struct sl_yaml_node *icpt = sl_yaml_get(node, "interceptors");
+        if (icpt) {
+            rc = sl_icpt_chain_build(doc, icpt, swhat, s->comp, &s->icpt, err);
+        }
+        if (rc == 0) {
+            rc = sl_selector_build(s, doc, sl_yaml_get(node, "selector"), swhat, err);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        static const char *const skip[] = {"type", "channels", "selector", "interceptors", NULL};
         rc = sl_conf_bind(ops->conf, s->ctx, doc, node, skip, what, err);
         if (rc == 0) {
             sl_err_clear(err);
@@ -434,7 +434,7 @@ int sl_agent_build(const struct sl_yaml_doc *doc, struct sl_agent **out, struct 
             struct sl_yaml_node at = {.line = root->key_lines[i], .col = root->key_cols[i]};
             return sl_yaml_error(err, doc, &at,
                                  "unknown section '%s' (sections: agent, broker, sources, "
-                                 "channels, sinks, metrics)",
+                                 "channels, sinks, sinkgroups, metrics)",
                                  root->keys[i]);
         }
     }
@@ -501,6 +501,9 @@ int sl_agent_build(const struct sl_yaml_doc *doc, struct sl_agent **out, struct 
     if (rc == 0) {
         rc = build_sinks(a, doc, sinks, err);
     }
+    if (rc == 0) {
+        rc = sl_sinkgroups_build(a, doc, sl_yaml_get(root, "sinkgroups"), err);
+    }
     if (rc != 0) {
         if (rc == -ENOMEM) {
             sl_err_set(err, rc, "out of memory");
@@ -541,12 +544,18 @@ void sl_agent_print(const struct sl_agent *a, FILE *out)
         }
         fprintf(out, "\n");
         sl_conf_print(s->ops->conf, s->ctx, out, "  ");
+        if (s->icpt) {
+            fprintf(out, "  interceptors:\n");
+            sl_icpt_chain_print(s->icpt, out, "  ");
+        }
+        sl_selector_print(s, out, "  ");
     }
     for (size_t i = 0; i < a->nsinks; i++) {
         const struct sl_sink *k = &a->sinks[i];
         fprintf(out, "sink %s (%s) <- %s\n", k->name, k->ops->name, k->channel->name);
         sl_conf_print(k->ops->conf, k->ctx, out, "  ");
     }
+    sl_sinkgroups_print(a, out);
     fprintf(out, "configuration OK\n");
 }
 
@@ -565,6 +574,8 @@ void sl_agent_destroy(struct sl_agent *a)
         }
         free(s->ctx);
         free(s->channels);
+        sl_icpt_chain_destroy(s->icpt);
+        sl_selector_destroy(s->selector);
     }
     for (size_t i = 0; i < a->nsinks; i++) {
         struct sl_sink *k = &a->sinks[i];
@@ -588,6 +599,7 @@ void sl_agent_destroy(struct sl_agent *a)
         }
         free(c->ctx);
     }
+    sl_sinkgroups_destroy(a);
     free(a->sources);
     free(a->sinks);
     free(a->channels);

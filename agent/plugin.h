@@ -24,6 +24,9 @@ struct sl_agent;
 struct sl_channel;
 struct sl_source;
 struct sl_sink;
+struct sl_sinkgroup;
+struct sl_icpt_chain;
+struct sl_selector;
 
 #define SL_COMP_NAME_MAX 64
 
@@ -62,6 +65,16 @@ struct sl_channel_ops {
     void (*stats)(struct sl_channel *c, struct sl_chan_stats *st);
     /* Wake every thread waiting in take (shutdown). */
     void (*wakeup)(struct sl_channel *c);
+    /*
+     * Optional, main thread. start: before any source or sink starts (not for --check): open
+     * files, recover; an error fails agent startup. stop: after every source and sink stopped
+     * (no put or take runs any more) and the runtime read its final stats: close.
+     */
+    int (*start)(struct sl_channel *c, struct sl_err *err);
+    void (*stop)(struct sl_channel *c);
+    /* Events held at stop stay for the next start: the sinks do not drain the backlog at
+     * shutdown, they only finish the batches in flight. */
+    int durable;
 };
 
 struct sl_channel {
@@ -71,6 +84,7 @@ struct sl_channel {
     void *ctx;                       /* ops->ctx_size bytes: config, then plugin state */
     size_t tx_capacity;              /* events per transaction */
     int inited;
+    int started; /* ops->start succeeded (or there is none); ops->stop not yet called */
     /*
      * Set by the runtime before anything runs: called (from any thread, without the channel's
      * lock) when room frees up after a non-blocking put found the channel full, so a paused
@@ -137,7 +151,7 @@ struct sl_source {
     char name[SL_COMP_NAME_MAX];
     char comp[SL_COMP_NAME_MAX * 2];
     void *ctx;
-    struct sl_channel **channels; /* replicating: every event goes to each */
+    struct sl_channel **channels; /* every channel the selector may pick (default: all) */
     size_t nchannels;
     struct sl_agent *agent;
     int inited;
@@ -147,6 +161,16 @@ struct sl_source {
     /* Loss ledger: read but not yet in every channel; lost when a connection closed first;
      * dropped because a channel was full and the input cannot wait (UDP datagrams). */
     uint64_t pending, lost_unacked, dropped_full;
+    /* Interceptor chain and channel selector (agent/interceptor.h, agent/selector.h), both
+     * run by sl_source_put; NULL = none, and every event is replicated to every channel. */
+    struct sl_icpt_chain *icpt;
+    struct sl_selector *selector;
+    /* Routing ledger: events the interceptors filtered out; events no channel was selected
+     * for; event copies an optional channel could not take (dropped); and the sum over put
+     * events of (channels selected - nchannels), so that received * nchannels +
+     * fanout_adjust counts the copies that entered routing. */
+    uint64_t filtered, unrouted, dropped_optional;
+    int64_t fanout_adjust;
 };
 
 /*
@@ -155,6 +179,12 @@ struct sl_source {
  * events. Returns 0 (every channel committed; channels own the events), SL_ERETRY (a channel
  * is full: *next_chan says which; the caller keeps evs and tries later) or SL_ETOOLARGE
  * (cannot ever fit). Source loop thread.
+ * First s's interceptors run, once per event (not again on a retry): they may rewrite an
+ * event, replace it (evs[i] then points at the new one) or filter it out. Then s's selector
+ * picks each event's channels: a channel gets the subset of evs routed to it, required
+ * channels in order (a full one is SL_ERETRY as above), then optional ones without retry
+ * (a full optional channel drops its copies, counted). On 0, the filtered and unrouted
+ * events are destroyed too: the caller forgets all of evs[0..n) either way.
  */
 int sl_source_put(struct sl_source *s, struct sl_event **evs, size_t n, size_t *next_chan);
 
@@ -207,6 +237,9 @@ struct sl_sink_ops {
     void (*submit)(struct sl_sink *s, struct sl_sink_batch *b);
     void (*poll)(struct sl_sink *s, int wait_ms);
     void (*stop)(struct sl_sink *s); /* on the sink's thread, after the last deliver */
+    /* Optional, on the sink's thread: a take found the channel empty (called about every
+     * 100 ms while idle), e.g. to close a file whose roll interval has passed. */
+    void (*idle)(struct sl_sink *s);
     void (*fini)(struct sl_sink *s);
 };
 
@@ -219,6 +252,9 @@ struct sl_sink {
     struct sl_agent *agent;
     size_t batch_size;
     size_t max_inflight; /* pipelined sinks: batches in flight at once (0 or 1 = one) */
+    /* The failover or load_balance group that runs this sink on its thread (sinkgroup.h);
+     * NULL = the sink runs its own thread (Flume's default processor). */
+    struct sl_sinkgroup *group;
     int inited;
     pthread_t thread;
     int started;

@@ -2,22 +2,27 @@
  * registry.c - the explicit list of plugins. Adding a plugin means one line here.
  */
 #include "agent/registry.h"
+#include "channels/file/file.h"
+#include "sources/tail/tail.h"
 
 #include <string.h>
 
 static const struct sl_source_ops *const sources[] = {
     &sl_netcat_source_ops,
     &sl_syslog_source_ops,
+    &sl_tail_source_ops,
 };
 
 static const struct sl_channel_ops *const channels[] = {
     &sl_memory_channel_ops,
+    &sl_file_channel_ops,
 };
 
 static const struct sl_sink_ops *const sinks[] = {
     &sl_kafka_sink_ops,
     &sl_logger_sink_ops,
     &sl_null_sink_ops,
+    &sl_file_roll_sink_ops,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -15,6 +15,7 @@ extern const struct sl_channel_ops sl_memory_channel_ops;
 extern const struct sl_sink_ops sl_kafka_sink_ops;
 extern const struct sl_sink_ops sl_logger_sink_ops;
 extern const struct sl_sink_ops sl_null_sink_ops;
+extern const struct sl_sink_ops sl_file_roll_sink_ops;
 
 /* The plugin named type, or NULL. */
 const struct sl_source_ops *sl_registry_source(const char *type);

@@ -1,13 +1,18 @@
 /*
  * runtime.c - running a built pipeline: the embedded broker on its own thread and loop, one
  * thread per sink (take a batch, deliver, commit only once the destination acknowledged,
- * else roll back and retry with backoff), the sources on the main thread's loop, and the
+ * else roll back and retry with backoff) or per sink group (sinkgroup.c: the processor picks
+ * the member sink for each batch), the sources on the main thread's loop, and the
  * orderly stop on SIGTERM/SIGINT: sources first, then sinks drain what the channels hold
- * (bounded by drainTimeoutMs), then the metrics server, then the broker, then the channels.
+ * (bounded by drainTimeoutMs; a lone sink of a durable channel only finishes its batches in
+ * flight, the rest stays on disk), then the metrics server, then the broker, then the
+ * channels. Channels with a start op (the file channel opens and recovers its log there)
+ * start before everything else, so one that cannot start fails the agent's startup.
  *
  * Threads: struct sl_agent and the sources belong to the main (source loop) thread; each
  * struct sl_sink to its thread once started (stopping/abort_at_ms are atomics written by
- * main); struct sl_ebroker to the broker thread after its start handshake.
+ * main), a grouped sink and its struct sl_sinkgroup to the group's thread; struct sl_ebroker
+ * to the broker thread after its start handshake.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +21,7 @@
 #include <time.h>
 
 #include "agent/agent.h"
+#include "agent/sinkgroup.h"
 #include "common/sl_assert.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
@@ -184,6 +190,9 @@ static void *sink_main(void *arg)
     uint64_t failures = 0;
     for (;;) {
         int stopping = __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE);
+        if (stopping && s->channel->ops->durable) {
+            break; /* the backlog (and a batch that failed) stays in the channel */
+        }
         struct sl_chan_tx tx;
         sl_chan_begin(s->channel, 1, &tx);
         size_t n = sl_chan_take(&tx, s->batch_size, stopping ? 0 : TAKE_WAIT_MS);
@@ -192,6 +201,9 @@ static void *sink_main(void *arg)
             __atomic_add_fetch(&s->batches_empty, 1, __ATOMIC_RELAXED);
             if (stopping) {
                 break;
+            }
+            if (s->ops->idle) {
+                s->ops->idle(s);
             }
             continue;
         }
@@ -297,9 +309,11 @@ static void *sink_main_pipelined(struct sl_sink *s)
     uint64_t failures = 0;
     for (;;) {
         int stopping = __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE);
-        /* Fill: take and submit while there is room in flight and nothing has failed. */
+        /* Fill: take and submit while there is room in flight and nothing has failed; a
+         * durable channel keeps its backlog at shutdown: only the batches in flight finish. */
         int took = 0;
-        while (f.count < f.cap && !inflight_failed(&f)) {
+        int fill = !(stopping && s->channel->ops->durable);
+        while (fill && f.count < f.cap && !inflight_failed(&f)) {
             struct sl_sink_batch *b = RING_AT(&f, f.count);
             memset(b, 0, sizeof(*b));
             sl_chan_begin(s->channel, 1, &b->tx);
@@ -321,6 +335,9 @@ static void *sink_main_pipelined(struct sl_sink *s)
         if (f.count == 0) {
             if (stopping) {
                 break;
+            }
+            if (s->ops->idle) {
+                s->ops->idle(s);
             }
             continue;
         }
@@ -384,12 +401,68 @@ static void *sink_main_pipelined(struct sl_sink *s)
     return NULL;
 }
 
+/*
+ * Start the sinks of every failover or load_balance group, then the group's thread, which
+ * runs their deliveries. Their start runs here on the main thread, as a lone sink's does in
+ * sinks_start, so a sink that cannot start stops the agent from starting; their stop runs on
+ * the group's thread after its last delivery. On failure this group's started sinks are
+ * stopped here; earlier groups are stopped and joined by sinks_stop.
+ */
+static int groups_start(struct sl_agent *a)
+{
+    for (size_t i = 0; i < a->ngroups; i++) {
+        struct sl_sinkgroup *g = &a->groups[i];
+        if (g->kind == SL_SGP_DEFAULT) {
+            continue; /* its one sink runs its own thread */
+        }
+        size_t started = 0;
+        int rc = 0;
+        for (; started < g->nmembers; started++) {
+            struct sl_sink *s = g->members[started].sink;
+            struct sl_err err;
+            sl_err_clear(&err);
+            if (s->ops->start && s->ops->start(s, &err) != 0) {
+                sl_clog(s->comp, SL_LOG_ERROR, "cannot start: %s", err.msg);
+                rc = SL_ECONFIG;
+                break;
+            }
+        }
+        if (rc == 0 && pthread_create(&g->thread, NULL, sl_sinkgroup_main, g) != 0) {
+            sl_clog(g->comp, SL_LOG_ERROR, "cannot start its thread");
+            rc = -EAGAIN;
+        }
+        if (rc != 0) {
+            while (started-- > 0) {
+                struct sl_sink *s = g->members[started].sink;
+                if (s->ops->stop) {
+                    s->ops->stop(s);
+                }
+            }
+            return rc;
+        }
+        g->started = 1;
+        char names[256];
+        size_t n = 0;
+        names[0] = '\0';
+        for (size_t j = 0; j < g->nmembers && n < sizeof(names); j++) {
+            n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", j ? ", " : "",
+                                  g->members[j].sink->name);
+        }
+        sl_clog(g->comp, SL_LOG_INFO, "started, draining channel %s through sinks %s",
+                g->channel->name, names);
+    }
+    return 0;
+}
+
 static int sinks_start(struct sl_agent *a)
 {
     for (size_t i = 0; i < a->nsinks; i++) {
         struct sl_sink *s = &a->sinks[i];
         struct sl_err err;
         sl_err_clear(&err);
+        if (s->group) {
+            continue; /* groups_start */
+        }
         if (s->ops->start && s->ops->start(s, &err) != 0) {
             sl_clog(s->comp, SL_LOG_ERROR, "cannot start: %s", err.msg);
             return SL_ECONFIG;
@@ -405,7 +478,7 @@ static int sinks_start(struct sl_agent *a)
         sl_clog(s->comp, SL_LOG_INFO, "started, draining channel %s in batches of %zu",
                 s->channel->name, s->batch_size);
     }
-    return 0;
+    return groups_start(a);
 }
 
 static void sinks_stop(struct sl_agent *a)
@@ -420,10 +493,33 @@ static void sinks_stop(struct sl_agent *a)
         pthread_mutex_unlock(&s->mu);
         s->channel->ops->wakeup(s->channel);
     }
+    for (size_t i = 0; i < a->ngroups; i++) {
+        struct sl_sinkgroup *g = &a->groups[i];
+        if (!g->sync_inited) {
+            continue;
+        }
+        __atomic_store_n(&g->abort_at_ms, abort_at, __ATOMIC_RELEASE);
+        pthread_mutex_lock(&g->mu);
+        __atomic_store_n(&g->stopping, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&g->cond);
+        pthread_mutex_unlock(&g->mu);
+    }
+    for (size_t i = 0; i < a->ngroups; i++) {
+        struct sl_sinkgroup *g = &a->groups[i];
+        if (g->started) {
+            pthread_join(g->thread, NULL);
+            g->started = 0;
+            for (size_t j = 0; j < g->nmembers; j++) {
+                g->members[j].sink->started = 1; /* for the counters line below */
+            }
+        }
+    }
     for (size_t i = 0; i < a->nsinks; i++) {
         struct sl_sink *s = &a->sinks[i];
         if (s->started) {
-            pthread_join(s->thread, NULL);
+            if (!s->group) {
+                pthread_join(s->thread, NULL);
+            }
             s->started = 0;
             sl_clog(s->comp, SL_LOG_INFO,
                     "stopped: EventDrainAttemptCount=%llu EventDrainSuccessCount=%llu "
@@ -503,6 +599,54 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&a->sigint, NULL);
 }
 
+/* ---- channels ----------------------------------------------------------------------- */
+
+static int channels_start(struct sl_agent *a)
+{
+    for (size_t i = 0; i < a->nchannels; i++) {
+        struct sl_channel *c = &a->channels[i];
+        struct sl_err err;
+        sl_err_clear(&err);
+        if (c->ops->start && c->ops->start(c, &err) != 0) {
+            sl_clog(c->comp, SL_LOG_ERROR, "cannot start: %s", err.msg);
+            return SL_ECONFIG;
+        }
+        c->started = 1;
+    }
+    return 0;
+}
+
+/* After the sources and sinks stopped: report what each channel still holds, then close. */
+static void channels_stop(struct sl_agent *a)
+{
+    for (size_t i = 0; i < a->nchannels; i++) {
+        struct sl_channel *c = &a->channels[i];
+        if (!c->started) {
+            continue;
+        }
+        struct sl_chan_stats st;
+        c->ops->stats(c, &st);
+        if (st.size && c->ops->durable) {
+            sl_clog(c->comp, SL_LOG_INFO,
+                    "%llu events were still held at stop: they stay on disk and are delivered "
+                    "after the next start",
+                    (unsigned long long)st.size);
+        } else if (st.size) {
+            sl_clog(c->comp, SL_LOG_WARN,
+                    "%llu events were still buffered at stop and are discarded (not durable)",
+                    (unsigned long long)st.size);
+        }
+        sl_clog(c->comp, SL_LOG_INFO,
+                "stopped: EventPutSuccessCount=%llu EventTakeSuccessCount=%llu ChannelSize=%llu",
+                (unsigned long long)c->put_successes, (unsigned long long)c->take_successes,
+                (unsigned long long)st.size);
+        if (c->ops->stop) {
+            c->ops->stop(c);
+        }
+        c->started = 0;
+    }
+}
+
 int sl_agent_run(struct sl_agent *a)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -520,7 +664,10 @@ int sl_agent_run(struct sl_agent *a)
         a->channels[i].room_arg = a;
         a->channels[i].room_cb = room_cb;
     }
-    if (a->has_broker && ebroker_start(a) != 0) {
+    if (channels_start(a) != 0) {
+        failed = 1;
+    }
+    if (!failed && a->has_broker && ebroker_start(a) != 0) {
         failed = 1;
     }
     if (!failed && a->has_metrics && sl_metrics_start(a) != 0) {
@@ -547,8 +694,9 @@ int sl_agent_run(struct sl_agent *a)
         a->sigterm.data = a->sigint.data = a;
         uv_signal_start(&a->sigterm, on_signal, SIGTERM);
         uv_signal_start(&a->sigint, on_signal, SIGINT);
-        sl_log(SL_LOG_INFO, "agent %s started: %zu sources, %zu channels, %zu sinks", a->name,
-               a->nsources, a->nchannels, a->nsinks);
+        sl_log(SL_LOG_INFO,
+               "agent %s started: %zu sources, %zu channels, %zu sinks, %zu sink groups", a->name,
+               a->nsources, a->nchannels, a->nsinks, a->ngroups);
     } else {
         sources_stop(a);
     }
@@ -563,20 +711,7 @@ int sl_agent_run(struct sl_agent *a)
     if (ebroker_stop(a) != 0) {
         failed = 1;
     }
-    for (size_t i = 0; i < a->nchannels; i++) {
-        struct sl_channel *c = &a->channels[i];
-        struct sl_chan_stats st;
-        c->ops->stats(c, &st);
-        if (st.size) {
-            sl_clog(c->comp, SL_LOG_WARN,
-                    "%llu events were still buffered at stop and are discarded (not durable)",
-                    (unsigned long long)st.size);
-        }
-        sl_clog(c->comp, SL_LOG_INFO,
-                "stopped: EventPutSuccessCount=%llu EventTakeSuccessCount=%llu ChannelSize=%llu",
-                (unsigned long long)c->put_successes, (unsigned long long)c->take_successes,
-                (unsigned long long)st.size);
-    }
+    channels_stop(a);
     for (size_t i = 0; i < a->nchannels; i++) {
         a->channels[i].room_cb = NULL; /* the sinks are joined: nobody calls it any more */
     }

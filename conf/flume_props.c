@@ -1,7 +1,9 @@
 /*
  * flume_props.c - see flume_props.h. Two passes over the parsed lines: first the component
- * lists (a1.sources, a1.channels, a1.sinks) create one map node per component, then every
- * a1.<kind>.<name>.<key> line is translated and added to its component.
+ * lists (a1.sources, a1.channels, a1.sinks, a1.sinkgroups) create one map node per component
+ * (a sink group's processor.* keys stay dotted, as the group's binder reads them), then every
+ * a1.<kind>.<name>.<key> line is translated and added to its component; last, each source's
+ * interceptors.* and selector.* keys are nested into its interceptors list and selector map.
  */
 #include "flume_props.h"
 
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct prop {
     char *key;
@@ -196,14 +199,24 @@ static const char *map_type(const char *kind, const char *t)
     static const char *const table[][3] = {
         {"sources", "netcat", "netcat"},
         {"sources", "org.apache.flume.source.NetcatSource", "netcat"},
+        {"sources", "TAILDIR", "tail"},
+        {"sources", "org.apache.flume.source.taildir.TaildirSource", "tail"},
+        {"sources", "syslogtcp", "syslog"},
+        {"sources", "org.apache.flume.source.SyslogTcpSource", "syslog"},
+        {"sources", "syslogudp", "syslog"},
+        {"sources", "org.apache.flume.source.SyslogUDPSource", "syslog"},
         {"channels", "memory", "memory"},
         {"channels", "org.apache.flume.channel.MemoryChannel", "memory"},
+        {"channels", "file", "file"},
+        {"channels", "org.apache.flume.channel.file.FileChannel", "file"},
         {"sinks", "org.apache.flume.sink.kafka.KafkaSink", "kafka"},
         {"sinks", "kafka", "kafka"},
         {"sinks", "logger", "logger"},
         {"sinks", "org.apache.flume.sink.LoggerSink", "logger"},
         {"sinks", "null", "null"},
         {"sinks", "org.apache.flume.sink.NullSink", "null"},
+        {"sinks", "file_roll", "file_roll"},
+        {"sinks", "org.apache.flume.sink.RollingFileSink", "file_roll"},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (strcmp(table[i][0], kind) == 0 && strcmp(table[i][1], t) == 0) {
@@ -211,6 +224,23 @@ static const char *map_type(const char *kind, const char *t)
         }
     }
     return NULL;
+}
+
+/* Flume sink processor names (aliases and class names) → ours; others are left as they are,
+ * for the binder to reject with the list of choices. */
+static const char *map_processor(const char *t)
+{
+    static const char *const table[][2] = {
+        {"org.apache.flume.sink.DefaultSinkProcessor", "default"},
+        {"org.apache.flume.sink.FailoverSinkProcessor", "failover"},
+        {"org.apache.flume.sink.LoadBalancingSinkProcessor", "load_balance"},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(table[i][0], t) == 0) {
+            return table[i][1];
+        }
+    }
+    return t;
 }
 
 /* Flume KafkaSink keys → ours. Returns the key to use (may be the same). */
@@ -239,20 +269,356 @@ static const char *map_kafka_key(const char *k, char *buf, size_t len)
 
 static int unsupported_key(const char *kind, const char *k)
 {
-    if (strcmp(kind, "sources") == 0) {
-        return strncmp(k, "selector", 8) == 0 || strncmp(k, "interceptors", 12) == 0;
-    }
     if (strcmp(kind, "sinks") == 0) {
         return strncmp(k, "kafka.consumer.", 15) == 0;
     }
     return 0;
 }
 
+/* ---- a source's interceptors and selector ----------------------------------------------
+ * a1.sources.r1.interceptors = i1 i2 and a1.sources.r1.interceptors.i1.<key> become the
+ * list `interceptors: [{type: ..., <key>: ...}, ...]` in the listed order; regex_extractor's
+ * serializers (s1 s2 and serializers.s1.name) become `serializers: [<name>, ...]`.
+ * a1.sources.r1.selector.<key> becomes the map `selector:` (mapping.<value> and
+ * optional.<value> as nested maps). Type names: Flume's aliases in any case are lowered to
+ * ours; class names are kept (the interceptor binder knows Flume's builder classes). */
+
+/* Java .properties escapes in a value: \t \n \r \f \uXXXX, and \x for any other x, so the
+ * regex Flume users write as "\\d" is "\d". NULL when out of memory. */
+static char *props_unescape(const char *v)
+{
+    char *out = malloc(strlen(v) + 1); /* never grows: \uXXXX is 6 bytes, at most 3 in UTF-8 */
+    char *o = out;
+    for (const char *s = v; out && *s; s++) {
+        if (*s != '\\' || !s[1]) {
+            *o++ = *s;
+            continue;
+        }
+        s++;
+        unsigned cp = 0;
+        int hex = *s == 'u';
+        for (int i = 1; hex && i <= 4; i++) {
+            char c = s[i];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            hex = d >= 0;
+            cp = cp * 16 + (unsigned)(d >= 0 ? d : 0);
+        }
+        if (hex) {
+            s += 4;
+            if (cp < 0x80) {
+                *o++ = (char)cp;
+            } else if (cp < 0x800) {
+                *o++ = (char)(0xc0 | cp >> 6);
+                *o++ = (char)(0x80 | (cp & 0x3f));
+            } else {
+                *o++ = (char)(0xe0 | cp >> 12);
+                *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (cp & 0x3f));
+            }
+            continue;
+        }
+        *o++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s == 'f' ? '\f' : *s;
+    }
+    if (out) {
+        *o = '\0';
+    }
+    return out;
+}
+
+/* Append child to a sequence node. Takes child, also on error. */
+static int seq_push(struct sl_yaml_node *seq, struct sl_yaml_node *child)
+{
+    if (!child) {
+        return -ENOMEM;
+    }
+    struct sl_yaml_node **items = realloc(seq->items, (seq->n + 1) * sizeof(*items));
+    if (!items) {
+        node_free(child);
+        return -ENOMEM;
+    }
+    seq->items = items;
+    seq->items[seq->n++] = child;
+    return 0;
+}
+
+/* The next space-separated word of *s: its start and length (0 at the end). */
+static size_t next_word(const char **s, const char **w)
+{
+    while (**s == ' ' || **s == '\t') {
+        (*s)++;
+    }
+    *w = *s;
+    while (**s && **s != ' ' && **s != '\t') {
+        (*s)++;
+    }
+    return (size_t)(*s - *w);
+}
+
+/* Flume's alias (any case) → ours; a class name stays as it is. */
+static void lower_alias(char *t)
+{
+    if (!strchr(t, '.')) {
+        for (char *c = t; *c; c++) {
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        }
+    }
+}
+
+#define ICPT_MAX 64
+
+/* regex_extractor's serializers: the names of `list`'s serializers, as a sequence. */
+static int import_serializers(struct props *p, const char *iprefix, const struct prop *list,
+                              struct sl_yaml_node *imap, struct sl_yaml_doc *doc,
+                              struct sl_err *err)
+{
+    struct sl_yaml_node *seq = node_new(SL_YAML_SEQ, list->line, list->vcol);
+    int rc = map_put(imap, "serializers", list->line, list->kcol, seq);
+    const char *s = list->value, *w;
+    size_t wl;
+    while (rc == 0 && (wl = next_word(&s, &w)) > 0) {
+        char key[1024];
+        snprintf(key, sizeof(key), "%sserializers.%.*s.name", iprefix, (int)wl, w);
+        const struct prop *name = NULL;
+        for (size_t i = 0; i < p->n; i++) {
+            name = strcmp(p->v[i].key, key) == 0 ? &p->v[i] : name;
+        }
+        if (!name) {
+            return err_at(err, doc, list->line, list->vcol + (int)(w - list->value),
+                          "serializer %.*s has no name: add %s", (int)wl, w, key);
+        }
+        rc = seq_push(seq, scalar_new(name->value, name->line, name->vcol));
+    }
+    return rc;
+}
+
+static int import_interceptors(struct props *p, const char *prefix, struct sl_yaml_node *cnode,
+                               struct sl_yaml_doc *doc, struct sl_err *err)
+{
+    char lkey[300];
+    snprintf(lkey, sizeof(lkey), "%sinterceptors", prefix);
+    size_t ll = strlen(lkey);
+    const struct prop *list = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        list = strcmp(p->v[i].key, lkey) == 0 ? &p->v[i] : list;
+    }
+    char *names[ICPT_MAX];
+    struct sl_yaml_node *maps[ICPT_MAX];
+    const struct prop *sers[ICPT_MAX];
+    size_t n = 0;
+    int rc = 0;
+    if (list) {
+        struct sl_yaml_node *seq = node_new(SL_YAML_SEQ, list->line, list->vcol);
+        rc = map_put(cnode, "interceptors", list->line, list->kcol, seq);
+        const char *s = list->value, *w;
+        size_t wl;
+        while (rc == 0 && (wl = next_word(&s, &w)) > 0) {
+            int col = list->vcol + (int)(w - list->value);
+            if (n == ICPT_MAX) {
+                rc = err_at(err, doc, list->line, col, "%s: more than %d interceptors", lkey,
+                            ICPT_MAX);
+                break;
+            }
+            for (size_t k = 0; k < n; k++) {
+                if (strlen(names[k]) == wl && strncmp(names[k], w, wl) == 0) {
+                    rc = err_at(err, doc, list->line, col, "%s: interceptor %s is listed twice",
+                                lkey, names[k]);
+                }
+            }
+            if (rc != 0) {
+                break;
+            }
+            names[n] = strndup(w, wl);
+            maps[n] = node_new(SL_YAML_MAP, list->line, col);
+            sers[n] = NULL;
+            if (!names[n]) {
+                node_free(maps[n]);
+                rc = -ENOMEM;
+                break;
+            }
+            rc = seq_push(seq, maps[n]); /* takes the map, also on error */
+            if (rc != 0) {
+                free(names[n]);
+                break;
+            }
+            n++;
+        }
+    }
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        struct prop *pr = &p->v[i];
+        if (strncmp(pr->key, lkey, ll) != 0 || pr->key[ll] != '.') {
+            continue;
+        }
+        const char *in = pr->key + ll + 1, *dot = strchr(in, '.');
+        size_t k = 0;
+        while (k < n && (!dot || strlen(names[k]) != (size_t)(dot - in) ||
+                         strncmp(names[k], in, (size_t)(dot - in)) != 0)) {
+            k++;
+        }
+        if (!dot || !dot[1] || k == n) {
+            rc = err_at(err, doc, pr->line, pr->kcol, "%s: interceptor %.*s is not listed in %s",
+                        pr->key, dot ? (int)(dot - in) : (int)strlen(in), in, lkey);
+            break;
+        }
+        const char *key = dot + 1;
+        if (strcmp(key, "serializers") == 0) {
+            sers[k] = pr;
+            continue;
+        }
+        if (strncmp(key, "serializers.", 12) == 0) {
+            const char *field = strrchr(key, '.') + 1;
+            int passthrough =
+                strcmp(field, "type") == 0 &&
+                (strcasecmp(pr->value, "default") == 0 ||
+                 strcmp(pr->value, "org.apache.flume.interceptor."
+                                   "RegexExtractorInterceptorPassThroughSerializer") == 0);
+            if (strcmp(field, "name") != 0 && !passthrough) {
+                rc = err_at(err, doc, pr->line, pr->kcol,
+                            "%s: only the pass-through serializer (serializers.<s>.name) is "
+                            "supported by sluice",
+                            pr->key);
+            }
+            continue;
+        }
+        char *value = strcmp(key, "type") == 0 ? strdup(pr->value) : props_unescape(pr->value);
+        if (value && strcmp(key, "type") == 0) {
+            lower_alias(value);
+        }
+        rc = value ? map_put(maps[k], key, pr->line, pr->kcol,
+                             scalar_new(value, pr->line, pr->vcol))
+                   : -ENOMEM;
+        free(value);
+    }
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        char iprefix[640];
+        snprintf(iprefix, sizeof(iprefix), "%s.%s.", lkey, names[k]);
+        if (!sl_yaml_get(maps[k], "type")) {
+            rc = err_at(err, doc, maps[k]->line, maps[k]->col,
+                        "interceptor %s has no type: add %stype", names[k], iprefix);
+        } else if (sers[k]) {
+            rc = import_serializers(p, iprefix, sers[k], maps[k], doc, err);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        free(names[k]);
+    }
+    return rc;
+}
+
+static int import_selector(struct props *p, const char *prefix, struct sl_yaml_node *cnode,
+                           struct sl_yaml_doc *doc, struct sl_err *err)
+{
+    char skey[300];
+    snprintf(skey, sizeof(skey), "%sselector.", prefix);
+    size_t sl = strlen(skey);
+    struct sl_yaml_node *sel = NULL, *sub[2] = {NULL, NULL}; /* mapping, optional */
+    int optional_list = 0, rc = 0;
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        struct prop *pr = &p->v[i];
+        if (strncmp(pr->key, skey, sl) != 0 || !pr->key[sl]) {
+            continue;
+        }
+        const char *key = pr->key + sl;
+        if (!sel) {
+            sel = node_new(SL_YAML_MAP, pr->line, pr->kcol);
+            rc = map_put(cnode, "selector", pr->line, pr->kcol, sel);
+            if (rc != 0) {
+                break;
+            }
+        }
+        char value[256];
+        snprintf(value, sizeof(value), "%s", pr->value);
+        if (strcmp(key, "type") == 0) {
+            lower_alias(value);
+            if (strcmp(value, "org.apache.flume.channel.ReplicatingChannelSelector") == 0) {
+                snprintf(value, sizeof(value), "replicating");
+            } else if (strcmp(value, "org.apache.flume.channel.MultiplexingChannelSelector") ==
+                       0) {
+                snprintf(value, sizeof(value), "multiplexing");
+            }
+        }
+        int which = strncmp(key, "mapping.", 8) == 0    ? 0
+                    : strncmp(key, "optional.", 9) == 0 ? 1
+                                                        : -1;
+        if ((which == 1 && optional_list) || (strcmp(key, "optional") == 0 && sub[1])) {
+            rc = err_at(err, doc, pr->line, pr->kcol,
+                        "%s: write either %soptional = <channels> (replicating) or "
+                        "%soptional.<value> = <channels> (multiplexing), not both",
+                        pr->key, skey, skey);
+            break;
+        }
+        if (strcmp(key, "mapping") == 0) {
+            rc = err_at(err, doc, pr->line, pr->kcol,
+                        "%s: write %smapping.<header value> = <channels>", pr->key, skey);
+            break;
+        }
+        optional_list |= strcmp(key, "optional") == 0;
+        struct sl_yaml_node *dst = sel;
+        if (which >= 0) {
+            if (!sub[which]) {
+                sub[which] = node_new(SL_YAML_MAP, pr->line, pr->kcol);
+                rc = map_put(sel, which ? "optional" : "mapping", pr->line, pr->kcol, sub[which]);
+            }
+            dst = sub[which];
+            key = strchr(key, '.') + 1;
+        }
+        if (rc == 0) {
+            rc = map_put(dst, key, pr->line, pr->kcol,
+                         scalar_new(strlen(pr->value) < sizeof(value) ? value : pr->value,
+                                    pr->line, pr->vcol));
+        }
+    }
+    return rc;
+}
+
+/* Every source's interceptors and selector (after pass 2 made the sources). */
+static int import_routing(struct props *p, const char *name, struct sl_yaml_node *sources,
+                          struct sl_yaml_doc *doc, struct sl_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < sources->n && rc == 0; i++) {
+        char prefix[256];
+        snprintf(prefix, sizeof(prefix), "%s.sources.%s.", name, sources->keys[i]);
+        rc = import_interceptors(p, prefix, sources->items[i], doc, err);
+        if (rc == 0) {
+            rc = import_selector(p, prefix, sources->items[i], doc, err);
+        }
+    }
+    return rc;
+}
+
+/* Flume's syslog sources call two keys by other names than ours: host (bind) and eventSize
+ * (max-message-size). Returns the key to use for key of source comp, whose type is looked up
+ * among all the properties (it may come after its keys). */
+static const char *map_syslog_key(const struct props *p, const char *name, const char *comp,
+                                  const char *key)
+{
+    int host = strcmp(key, "host") == 0;
+    if (!host && strcmp(key, "eventSize") != 0) {
+        return key;
+    }
+    char tkey[300];
+    snprintf(tkey, sizeof(tkey), "%s.sources.%s.type", name, comp);
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->v[i].key, tkey) == 0) {
+            const char *t = map_type("sources", p->v[i].value);
+            if (t && strcmp(t, "syslog") == 0) {
+                return host ? "bind" : "max-message-size";
+            }
+        }
+    }
+    return key;
+}
+
 static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, struct sl_err *err)
 {
     size_t nl = strlen(name);
-    struct kind kinds[3] = {
-        {"sources", "source", NULL}, {"channels", "channel", NULL}, {"sinks", "sink", NULL}};
+    struct kind kinds[4] = {{"sources", "source", NULL},
+                            {"channels", "channel", NULL},
+                            {"sinks", "sink", NULL},
+                            {"sinkgroups", "sink group", NULL}};
     struct sl_yaml_node *root = node_new(SL_YAML_MAP, 1, 1);
     if (!root) {
         return -ENOMEM;
@@ -263,7 +629,7 @@ static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, str
     if (rc == 0) {
         rc = map_put(agent, "name", 1, 1, scalar_new(name, 1, 1));
     }
-    for (int k = 0; rc == 0 && k < 3; k++) {
+    for (int k = 0; rc == 0 && k < 4; k++) {
         kinds[k].section = node_new(SL_YAML_MAP, 1, 1);
         rc = map_put(root, kinds[k].plural, 1, 1, kinds[k].section);
     }
@@ -279,13 +645,7 @@ static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, str
         }
         found = 1;
         const char *rest = pr->key + nl + 1;
-        if (strcmp(rest, "sinkgroups") == 0 || strncmp(rest, "sinkgroups.", 11) == 0) {
-            return err_at(err, doc, pr->line, pr->kcol,
-                          "%s: sink groups (failover, load_balance) are not supported by "
-                          "sluice yet%s",
-                          pr->key, "");
-        }
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             if (strcmp(rest, kinds[k].plural) != 0) {
                 continue;
             }
@@ -328,7 +688,7 @@ static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, str
         }
         const char *rest = pr->key + nl + 1;
         int handled = 0;
-        for (int k = 0; k < 3 && !handled; k++) {
+        for (int k = 0; k < 4 && !handled; k++) {
             size_t pl = strlen(kinds[k].plural);
             if (strncmp(rest, kinds[k].plural, pl) != 0) {
                 continue;
@@ -357,9 +717,10 @@ static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, str
                          name, kinds[k].plural);
                 return err_at(err, doc, pr->line, pr->kcol, "%s%s", msg, "");
             }
-            if (k == 0 && strcmp(key, "selector.type") == 0 &&
-                strcmp(pr->value, "replicating") == 0) {
-                continue; /* Flume's default, and what sluice does */
+            if (k == 0 && (strncmp(key, "selector.", 9) == 0 ||
+                           strcmp(key, "interceptors") == 0 ||
+                           strncmp(key, "interceptors.", 13) == 0)) {
+                continue; /* import_routing, once every source exists */
             }
             if (unsupported_key(kinds[k].plural, key)) {
                 return err_at(err, doc, pr->line, pr->kcol,
@@ -373,14 +734,46 @@ static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, str
                     snprintf(msg, sizeof(msg),
                              "Flume %s type '%s' is not supported by sluice (supported: %s)",
                              kinds[k].singular, pr->value,
-                             k == 0   ? "netcat"
-                             : k == 1 ? "memory"
-                                      : "org.apache.flume.sink.kafka.KafkaSink, logger, null");
+                             k == 0   ? "netcat, TAILDIR, syslogtcp, syslogudp"
+                             : k == 1 ? "memory, file"
+                                      : "org.apache.flume.sink.kafka.KafkaSink, logger, null, "
+                                        "file_roll");
                     return err_at(err, doc, pr->line, pr->vcol, "%s%s", msg, "");
                 }
+                if (strcmp(value, "tail") == 0) {
+                    /* TAILDIR's filegroups.<g> are regular expressions on the file name. */
+                    rc = map_put(cnode, "patternSyntax", pr->line, pr->vcol,
+                                 scalar_new("regex", pr->line, pr->vcol));
+                    if (rc != 0) {
+                        return rc;
+                    }
+                }
+                if (strcmp(value, "syslog") == 0) {
+                    /* syslogtcp / syslogudp: the protocol is in Flume's type name. */
+                    int udp = strcmp(pr->value, "syslogudp") == 0 || strstr(pr->value, "UDP");
+                    rc = map_put(cnode, "protocol", pr->line, pr->vcol,
+                                 scalar_new(udp ? "udp" : "tcp", pr->line, pr->vcol));
+                    if (rc != 0) {
+                        return rc;
+                    }
+                }
+            } else if (k == 0 && strcmp(key, "filegroups") == 0) {
+                continue; /* TAILDIR's list of group names: each filegroups.<g> is a group */
+            } else if (k == 0) {
+                key = map_syslog_key(p, name, comp, key);
+            } else if (k == 1 && strcmp(key, "dataDirs") == 0) {
+                /* The file channel keeps one log; Flume's list of directories maps to one. */
+                if (strchr(value, ',')) {
+                    return err_at(err, doc, pr->line, pr->vcol,
+                                  "%s: the file channel takes one data directory, not a list",
+                                  pr->key);
+                }
+                key = "dataDir";
             } else if (k == 2) {
                 char buf[256];
                 key = map_kafka_key(key, buf, sizeof(buf));
+            } else if (k == 3 && strcmp(key, "processor.type") == 0) {
+                value = map_processor(pr->value); /* unknown names are left to the binder */
             }
             rc = map_put(cnode, key, pr->line, pr->kcol, scalar_new(value, pr->line, pr->vcol));
             if (rc != 0) {
@@ -389,11 +782,13 @@ static int build(struct props *p, const char *name, struct sl_yaml_doc *doc, str
         }
         if (!handled) {
             return err_at(err, doc, pr->line, pr->kcol,
-                          "%s: unknown key (expected %s.sources, .channels or .sinks)", pr->key,
+                          "%s: unknown key (expected %s.sources, .channels, .sinks or "
+                          ".sinkgroups)",
+                          pr->key,
                           name);
         }
     }
-    return 0;
+    return import_routing(p, name, kinds[0].section, doc, err);
 }
 
 int sl_flume_props_load_string(const char *text, const char *file, const char *name,

@@ -4,8 +4,10 @@
  * keys to ours (org.apache.flume.sink.kafka.KafkaSink → kafka, kafka.bootstrap.servers →
  * bootstrap.servers, kafka.producer.acks → acks, ...). Every node keeps the line and column
  * of its text in the .properties file, so later errors point into it. Anything sluice does
- * not support (sink groups, selectors, interceptors, other component types) is an error
- * that says so. Nothing shared: the tree belongs to the caller.
+ * not support (other component types, interceptor types, selector types) is an error
+ * that says so; a source's interceptors become an ordered `interceptors:` list and its
+ * selector.* keys a `selector:` map (Java escapes such as \\d in interceptor values are
+ * decoded, as Flume's loader does). Nothing shared: the tree belongs to the caller.
  */
 #ifndef SL_CONF_FLUME_PROPS_H
 #define SL_CONF_FLUME_PROPS_H

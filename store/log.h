@@ -158,6 +158,15 @@ int sl_log_offset_for_time(struct sl_log *log, int64_t ts, int64_t *offset, int6
 int sl_log_retain(struct sl_log *log, int64_t now_ms, struct sl_err *err);
 
 /*
+ * Delete whole segments every offset of which lies below `offset` (a consumer that owns the
+ * log, such as the agent's file channel, has taken everything before it), oldest first,
+ * never the active segment, regardless of retention settings and the high watermark. The
+ * log start offset moves to the first remaining segment's base. Returns the number of
+ * segments deleted, or SL_EFAILED when the log is poisoned. May block (unlink).
+ */
+int sl_log_delete_before(struct sl_log *log, int64_t offset, struct sl_err *err);
+
+/*
  * Make everything appended so far durable (fdatasync of every segment with unflushed data,
  * index files written), then advance the recovery point. Blocks; does not hold the log's
  * mutex while syncing. A failure poisons the log. Returns 0 or an error.

@@ -60,3 +60,27 @@ int sl_log_retain(struct sl_log *log, int64_t now_ms, struct sl_err *err)
     pthread_mutex_unlock(&log->mu);
     return rc != 0 ? rc : (int)n;
 }
+
+int sl_log_delete_before(struct sl_log *log, int64_t offset, struct sl_err *err)
+{
+    pthread_mutex_lock(&log->mu);
+    if (log->failed) {
+        int rc = sl_err_set(err, SL_EFAILED, "log failed earlier: %s", log->failed_msg);
+        pthread_mutex_unlock(&log->mu);
+        return rc;
+    }
+    /* Segment i ends where segment i + 1 begins; the active segment always stays. */
+    size_t n = 0;
+    while (n + 1 < log->nsegs && log->segs[n + 1]->base <= offset) {
+        n++;
+    }
+    int rc = 0;
+    if (n > 0) {
+        int64_t new_start = log->segs[n]->base;
+        sl__log_remove_segs(log, 0, n);
+        log->log_start = SL_MAX(log->log_start, new_start);
+        rc = sl__epoch_truncate_start_locked(log, log->log_start);
+    }
+    pthread_mutex_unlock(&log->mu);
+    return rc != 0 ? rc : (int)n;
+}

@@ -12,7 +12,9 @@
  * runtime commits them in order, each only when all of its reports succeeded. Records point
  * into the events' memory (no RD_KAFKA_MSG_F_COPY): the events live in their take
  * transaction until every report of the batch is in, whether it is then committed or rolled
- * back. Runs of header-less events for one topic go in with one rd_kafka_produce_batch call.
+ * back. Runs of header-less events for one topic go in with one rd_kafka_produce_batch call;
+ * an event with headers takes one producev (produce_batch cannot carry headers in librdkafka
+ * 2.0), with the configured topic's handle and the batch's partition choice when they apply.
  *
  * Threads: the ctx belongs to the sink's thread; librdkafka's own threads only call log_cb
  * (rate-limited, reads only comp). Delivery reports run inside rd_kafka_poll on the sink's
@@ -56,6 +58,7 @@ struct kafka_ctx {
     int user_partitioner;       /* kafka.producer.partitioner set: always let it choose */
     int32_t nparts;             /* partitions of the configured topic; 0 = not known */
     int64_t nparts_ms;          /* when nparts was last looked up */
+    uint64_t nparts_seq;        /* batch_seq when nparts was last checked */
     const char *comp;
     int64_t last_log_ms; /* atomic: log_cb rate limit */
     int64_t last_warn_ms;
@@ -299,17 +302,28 @@ static rd_kafka_resp_err_t produce_one(struct kafka_ctx *c, struct sl_sink *s,
     for (;;) {
         rd_kafka_headers_t *hdrs = NULL;
         if (ev->nheaders) {
-            hdrs = rd_kafka_headers_new(ev->nheaders);
+            hdrs = rd_kafka_headers_new(ev->nheaders); /* exactly sized: never grows */
             for (size_t i = 0; i < ev->nheaders; i++) {
-                rd_kafka_header_add(hdrs, mapped_header(c, ev->headers[i].key), -1,
+                const char *name = ev->headers[i].key;
+                rd_kafka_header_add(hdrs, c->header_map.n ? mapped_header(c, name) : name, -1,
                                     ev->headers[i].value, -1);
             }
         }
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            c->rk, RD_KAFKA_V_TOPIC(t->topic), RD_KAFKA_V_PARTITION(t->partition),
-            RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE((void *)ev->body, ev->len),
-            RD_KAFKA_V_KEY(t->key, t->key ? strlen(t->key) : 0), RD_KAFKA_V_TIMESTAMP(t->ts),
-            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(b), RD_KAFKA_V_END);
+        /* The configured topic by its handle: no lookup by name under librdkafka's lock. */
+        rd_kafka_resp_err_t e =
+            t->topic == c->topic
+                ? rd_kafka_producev(c->rk, RD_KAFKA_V_RKT(c->rkt),
+                                    RD_KAFKA_V_PARTITION(t->partition), RD_KAFKA_V_MSGFLAGS(0),
+                                    RD_KAFKA_V_VALUE((void *)ev->body, ev->len),
+                                    RD_KAFKA_V_KEY(t->key, t->key ? strlen(t->key) : 0),
+                                    RD_KAFKA_V_TIMESTAMP(t->ts), RD_KAFKA_V_HEADERS(hdrs),
+                                    RD_KAFKA_V_OPAQUE(b), RD_KAFKA_V_END)
+                : rd_kafka_producev(c->rk, RD_KAFKA_V_TOPIC(t->topic),
+                                    RD_KAFKA_V_PARTITION(t->partition), RD_KAFKA_V_MSGFLAGS(0),
+                                    RD_KAFKA_V_VALUE((void *)ev->body, ev->len),
+                                    RD_KAFKA_V_KEY(t->key, t->key ? strlen(t->key) : 0),
+                                    RD_KAFKA_V_TIMESTAMP(t->ts), RD_KAFKA_V_HEADERS(hdrs),
+                                    RD_KAFKA_V_OPAQUE(b), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             return e;
         }
@@ -323,11 +337,15 @@ static rd_kafka_resp_err_t produce_one(struct kafka_ctx *c, struct sl_sink *s,
     }
 }
 
-static void count_produced(struct sl_sink_batch *b, rd_kafka_resp_err_t e)
+static void count_produced(struct kafka_ctx *c, struct sl_sink_batch *b, rd_kafka_resp_err_t e)
 {
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
         b->pending++;
     } else {
+        if (e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+            c->nparts = 0; /* the topic changed: look again before the retry */
+            c->nparts_ms = 0;
+        }
         b->failed++;
         b->err = SL_ERETRY;
     }
@@ -346,6 +364,10 @@ static void count_produced(struct sl_sink_batch *b, rd_kafka_resp_err_t e)
  */
 static int32_t topic_partitions(struct kafka_ctx *c)
 {
+    if (c->nparts && c->nparts_seq == c->batch_seq) {
+        return c->nparts; /* checked for this batch already */
+    }
+    c->nparts_seq = c->batch_seq;
     int64_t now = sl_mono_ms();
     if (c->nparts_ms && now - c->nparts_ms < (c->nparts ? NPARTS_REFRESH_MS : 1000)) {
         return c->nparts;
@@ -359,6 +381,20 @@ static int32_t topic_partitions(struct kafka_ctx *c)
         rd_kafka_metadata_destroy(md);
     }
     return c->nparts;
+}
+
+/*
+ * The partition for a record to the configured topic: t->partition, unless that leaves the
+ * choice to librdkafka for a record without a key; then this batch's partition (see
+ * topic_partitions) when known.
+ */
+static int32_t batch_partition(struct kafka_ctx *c, const struct target *t)
+{
+    if (t->partition != RD_KAFKA_PARTITION_UA || t->key || c->user_partitioner) {
+        return t->partition;
+    }
+    int32_t np = topic_partitions(c);
+    return np > 0 ? (int32_t)(c->batch_seq % (uint64_t)np) : RD_KAFKA_PARTITION_UA;
 }
 
 /*
@@ -378,11 +414,8 @@ static void produce_run(struct kafka_ctx *c, struct sl_sink *s, struct sl_event 
         }
     }
     int32_t part = t->partition;
-    if (part == RD_KAFKA_PARTITION_UA && rkt == c->rkt && !c->user_partitioner) {
-        int32_t np = topic_partitions(c);
-        if (np > 0) {
-            part = (int32_t)(c->batch_seq % (uint64_t)np);
-        }
+    if (rkt == c->rkt) {
+        part = batch_partition(c, t);
     }
     for (size_t i = 0; i < n; i++) {
         rd_kafka_message_t *m = &c->msgs[i];
@@ -404,11 +437,7 @@ static void produce_run(struct kafka_ctx *c, struct sl_sink *s, struct sl_event 
             one.partition = part;
             e = produce_one(c, s, evs[i], &one, b);
         }
-        if (e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
-            c->nparts = 0; /* the topic changed: look again before the retry */
-            c->nparts_ms = 0;
-        }
-        count_produced(b, e);
+        count_produced(c, b, e);
     }
     if (rkt != c->rkt) {
         rd_kafka_topic_destroy(rkt);
@@ -426,7 +455,10 @@ static void kafka_submit(struct sl_sink *s, struct sl_sink_batch *b)
         struct target t;
         event_target(c, evs[i], &t);
         if (evs[i]->nheaders) {
-            count_produced(b, produce_one(c, s, evs[i], &t, b));
+            if (t.topic == c->topic) {
+                t.partition = batch_partition(c, &t);
+            }
+            count_produced(c, b, produce_one(c, s, evs[i], &t, b));
             i++;
             continue;
         }

@@ -1,11 +1,20 @@
 /*
  * netcat.c - the netcat source: TCP, one event per line (LF or CRLF, the line ending is not
- * part of the body), lines longer than max-line-length truncated and counted. All complete
- * lines of one read go into the channel in one put transaction (Flume commits per line).
- * With ack-every-event each line is answered "OK\n" once its put committed, or
- * "FAILED: <reason>\n" when it never can be. When a channel is full the source stops reading
- * every socket (TCP pushes back to the senders) and retries on a timer until there is room;
- * it never drops or fails a line because the channel is full.
+ * part of the body), lines longer than max-line-length truncated and counted.
+ *
+ * Batching: the lines of every read of every connection go into one queue, in arrival order
+ * (each with the connection it came from), and a uv_check handle commits the queue after the
+ * loop's I/O callbacks: what all connections sent in one loop iteration goes into the channel
+ * in as few put transactions as transactionCapacity allows (one fsync each with the file
+ * channel), not one per read (Flume commits per line). A read that brings the queue to
+ * transactionCapacity events or FLUSH_BYTES commits at once, which bounds the memory.
+ * With ack-every-event each line is answered "OK\n" once its put committed (a committed chunk
+ * answers each connection for its run of lines in it; a connection's lines stay in order),
+ * or "FAILED: <reason>\n" when it never can be. When a channel is full the source stops
+ * reading every socket (TCP pushes back to the senders) and retries the same chunk on the
+ * channel's room notification or a timer; it never drops or fails a line because the channel
+ * is full. A connection at EOF closes once none of its lines is left in the queue; lines still
+ * queued when the source stops are lost, never acknowledged (counted in lost_unacked).
  *
  * Threads: everything here belongs to the source loop thread (the agent's main thread).
  * Handles live inside their owner; a connection is freed in its close callback.
@@ -16,14 +25,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "agent/plugin.h"
 #include "agent/net.h"
+#include "agent/plugin.h"
+#include "common/sl_assert.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
 
 /* Fallback poll while paused; the channel's room notification (nc_room) usually comes first. */
 #define RETRY_MS 100
 #define READ_BUF 65536
+/* Queued bytes at which a read commits at once instead of waiting for the check handle. */
+#define FLUSH_BYTES (8u << 20)
 
 struct nc_conn;
 
@@ -37,8 +49,18 @@ struct nc_ctx {
     struct sl_source *src;
     uv_tcp_t server;
     uv_timer_t retry;
+    uv_check_t check;      /* commits the queue after each iteration's I/O */
     struct nc_conn *conns; /* doubly linked */
-    size_t handles;        /* open handles: server, timer, connections */
+    size_t handles;        /* open handles: server, timer, check, connections */
+    /* The queue: lines read, not yet committed to every channel, in arrival order; owner[i]
+     * is the connection line pend[i] came from. pend[head..n) is what is left; a chunk being
+     * retried starts at head (next_chan: the channels that already hold it). */
+    struct sl_event **pend;
+    struct nc_conn **owner;
+    size_t head, n, cap;
+    size_t next_chan;
+    size_t chunk_max;  /* 0 = transactionCapacity; less after a chunk was too large */
+    size_t pend_bytes; /* body bytes queued since the queue was last empty */
     int paused;
     int stopping;
     sl_done_cb done;
@@ -57,10 +79,7 @@ struct nc_conn {
     int discarding;             /* truncated: skip to the next newline */
     struct sl_event_slab *slab; /* during one read's parse: where its lines' events go */
     size_t rest;                /* bytes of that read not parsed yet (slab sizing) */
-    struct sl_event **pending;  /* read, not yet committed to every channel */
-    size_t npending, cap;
-    size_t next_chan;
-    size_t chunk_max; /* 0 = transactionCapacity; 1 after a batch was too large */
+    size_t npending;            /* its lines in the source's queue */
     int reading;
     int eof;
     int broken; /* write side unusable */
@@ -105,6 +124,8 @@ static void conn_closed(uv_handle_t *h)
 {
     struct nc_conn *c = (struct nc_conn *)h;
     struct nc_ctx *nc = c->nc;
+    /* Only the source's stop closes a connection with lines queued (it drops the queue). */
+    SL_ASSERT(c->npending == 0 || nc->stopping);
     if (c->npending) {
         __atomic_add_fetch(&nc->src->lost_unacked, c->npending, __ATOMIC_RELAXED);
         __atomic_sub_fetch(&nc->src->pending, c->npending, __ATOMIC_RELAXED);
@@ -112,10 +133,6 @@ static void conn_closed(uv_handle_t *h)
                 "connection closed with %zu lines not yet in the channel (never acknowledged)",
                 c->npending);
     }
-    for (size_t i = 0; i < c->npending; i++) {
-        sl_event_destroy(c->pending[i]);
-    }
-    free(c->pending);
     free(c->line);
     if (c->prev) {
         c->prev->next = c->next;
@@ -185,50 +202,68 @@ static void reply(struct nc_conn *c, const char *text, size_t len, size_t times)
     }
 }
 
-static void drop_front(struct nc_conn *c, size_t n)
+/* Forget the first k queued lines (committed or rejected): the channel or the caller owns
+ * them now. Answers each connection for its run of them when ok is set. */
+static void queue_drop_front(struct nc_ctx *nc, size_t k, int ok)
 {
-    __atomic_sub_fetch(&c->nc->src->pending, n, __ATOMIC_RELAXED);
-    memmove(c->pending, c->pending + n, (c->npending - n) * sizeof(*c->pending));
-    c->npending -= n;
+    size_t i = nc->head, end = nc->head + k;
+    while (i < end) {
+        struct nc_conn *c = nc->owner[i];
+        size_t run = 1;
+        while (i + run < end && nc->owner[i + run] == c) {
+            run++;
+        }
+        c->npending -= run;
+        if (ok && nc->ack) {
+            reply(c, "OK\n", 3, run);
+        }
+        i += run;
+    }
+    __atomic_sub_fetch(&nc->src->pending, k, __ATOMIC_RELAXED);
+    nc->head = end;
+    if (nc->head == nc->n) {
+        nc->head = nc->n = 0;
+        nc->pend_bytes = 0;
+    }
 }
 
-/* Commit pending lines. Returns 0 when none is left, SL_ERETRY when a channel is full. */
-static int conn_flush(struct nc_conn *c)
+/* Commit the queue. Returns 0 when it is empty, SL_ERETRY when a channel is full. */
+static int queue_flush(struct nc_ctx *nc)
 {
-    struct nc_ctx *nc = c->nc;
     struct sl_source *s = nc->src;
     size_t txcap = sl_source_tx_capacity(s);
-    while (c->npending) {
-        size_t chunk = SL_MIN(c->npending, c->chunk_max ? c->chunk_max : txcap);
-        int rc = sl_source_put(s, c->pending, chunk, &c->next_chan);
+    while (nc->head < nc->n) {
+        size_t chunk = SL_MIN(nc->n - nc->head, nc->chunk_max ? nc->chunk_max : txcap);
+        int rc = sl_source_put(s, nc->pend + nc->head, chunk, &nc->next_chan);
         if (rc == SL_ERETRY) {
             return SL_ERETRY;
         }
-        c->next_chan = 0;
+        nc->next_chan = 0;
         if (rc == 0) {
             __atomic_add_fetch(&s->accepted, chunk, __ATOMIC_RELAXED);
-            if (nc->ack) {
-                reply(c, "OK\n", 3, chunk);
-            }
-            drop_front(c, chunk);
+            queue_drop_front(nc, chunk, 1);
             continue;
         }
         if (chunk > 1) {
-            c->chunk_max = 1; /* one of them is too large: find it */
+            /* Too many bytes for the channel at once, or one line too large: halve until
+             * the chunks fit or the line is alone. */
+            nc->chunk_max = chunk / 2;
             continue;
         }
         /* This line can never fit in the channel (byteCapacity). */
+        struct sl_event *ev = nc->pend[nc->head];
+        struct nc_conn *c = nc->owner[nc->head];
         CNT(s->failed);
         sl_clog(s->comp, SL_LOG_WARN, "line of %zu bytes does not fit in the channel: rejected",
-                c->pending[0]->len);
+                ev->len);
         if (nc->ack) {
             const char *msg = "FAILED: Event exceeds the channel's byteCapacity\n";
             reply(c, msg, strlen(msg), 1);
         }
-        sl_event_destroy(c->pending[0]);
-        drop_front(c, 1);
+        sl_event_destroy(ev);
+        queue_drop_front(nc, 1, 0);
     }
-    c->chunk_max = 0;
+    nc->chunk_max = 0;
     return 0;
 }
 
@@ -257,16 +292,22 @@ static void emit(struct nc_conn *c, const char *data, size_t len, int strip_cr)
     if (!ev) {
         ev = sl_event_create(data, len);
     }
-    struct sl_event **p = c->pending;
-    if (ev && c->npending == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        p = realloc(c->pending, cap * sizeof(*p));
+    struct nc_ctx *nc = c->nc;
+    int room = 1;
+    if (ev && nc->n == nc->cap) {
+        size_t cap = nc->cap ? nc->cap * 2 : 1024;
+        struct sl_event **p = realloc(nc->pend, cap * sizeof(*p));
         if (p) {
-            c->pending = p;
-            c->cap = cap;
+            nc->pend = p;
         }
+        struct nc_conn **o = p ? realloc(nc->owner, cap * sizeof(*o)) : NULL;
+        if (o) {
+            nc->owner = o;
+            nc->cap = cap;
+        }
+        room = p && o;
     }
-    if (!ev || !p) {
+    if (!ev || !room) {
         /* Out of memory: the line is lost, but never silently. */
         sl_event_destroy(ev);
         CNT(c->nc->src->received);
@@ -278,8 +319,12 @@ static void emit(struct nc_conn *c, const char *data, size_t len, int strip_cr)
         }
         return;
     }
-    c->pending[c->npending++] = ev;
-    c->nc->emitted++; /* added to received and pending by counts_flush, once per read */
+    nc->pend[nc->n] = ev;
+    nc->owner[nc->n] = c;
+    nc->n++;
+    nc->pend_bytes += len;
+    c->npending++;
+    nc->emitted++; /* added to received and pending by counts_flush, once per read */
 }
 
 /*
@@ -384,16 +429,42 @@ static void conn_read_start(struct nc_conn *c)
     }
 }
 
-static void retry_flush(struct nc_ctx *nc)
+/* Close the connections at EOF whose lines are all committed. */
+static void finish_eof(struct nc_ctx *nc)
 {
     struct nc_conn *next;
     for (struct nc_conn *c = nc->conns; c; c = next) {
         next = c->next;
-        if (c->npending && conn_flush(c) == SL_ERETRY) {
-            return; /* still full */
+        if (c->eof) {
+            conn_maybe_finish(c);
         }
-        conn_maybe_finish(c);
     }
+}
+
+/* Commit the queue (check handle, or a read that filled it); pause when a channel is full. */
+static void commit_queue(struct nc_ctx *nc)
+{
+    if (queue_flush(nc) == SL_ERETRY) {
+        pause_all(nc);
+        return;
+    }
+    finish_eof(nc);
+}
+
+static void on_check(uv_check_t *h)
+{
+    struct nc_ctx *nc = h->data;
+    if (!nc->paused && nc->head < nc->n) {
+        commit_queue(nc);
+    }
+}
+
+static void retry_flush(struct nc_ctx *nc)
+{
+    if (queue_flush(nc) == SL_ERETRY) {
+        return; /* still full */
+    }
+    finish_eof(nc);
     nc->paused = 0;
     uv_timer_stop(&nc->retry);
     for (struct nc_conn *c = nc->conns; c; c = c->next) {
@@ -446,11 +517,12 @@ static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     if (nc->paused) {
         return; /* the retry timer commits in order */
     }
-    if (conn_flush(c) == SL_ERETRY) {
-        pause_all(nc);
-        return;
+    if (c->eof && c->npending == 0) {
+        conn_maybe_finish(c);
     }
-    conn_maybe_finish(c);
+    if (nc->n - nc->head >= sl_source_tx_capacity(nc->src) || nc->pend_bytes >= FLUSH_BYTES) {
+        commit_queue(nc); /* a full transaction: no need to wait for the check handle */
+    }
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -504,8 +576,10 @@ static int nc_start(struct sl_source *s, uv_loop_t *loop, struct sl_err *err)
     }
     uv_tcp_init(loop, &nc->server);
     uv_timer_init(loop, &nc->retry);
-    nc->server.data = nc->retry.data = nc;
-    nc->handles = 2;
+    uv_check_init(loop, &nc->check);
+    nc->server.data = nc->retry.data = nc->check.data = nc;
+    nc->handles = 3;
+    uv_check_start(&nc->check, on_check);
     rc = uv_tcp_bind(&nc->server, (struct sockaddr *)&ss, 0);
     if (rc == 0) {
         rc = uv_listen((uv_stream_t *)&nc->server, 128, on_connection);
@@ -515,6 +589,7 @@ static int nc_start(struct sl_source *s, uv_loop_t *loop, struct sl_err *err)
                    uv_strerror(rc));
         uv_close((uv_handle_t *)&nc->server, handle_closed);
         uv_close((uv_handle_t *)&nc->retry, handle_closed);
+        uv_close((uv_handle_t *)&nc->check, handle_closed);
         return rc;
     }
     struct sockaddr_storage got;
@@ -534,9 +609,25 @@ static void nc_stop(struct sl_source *s, sl_done_cb done)
     nc->done = done;
     uv_close((uv_handle_t *)&nc->server, handle_closed);
     uv_close((uv_handle_t *)&nc->retry, handle_closed);
+    uv_close((uv_handle_t *)&nc->check, handle_closed);
+    /* Lines still queued never reach the channel: each connection reports its own count as
+     * lost when it has closed (conn_closed). */
+    for (size_t i = nc->head; i < nc->n; i++) {
+        sl_event_destroy(nc->pend[i]);
+    }
+    nc->head = nc->n = 0;
     for (struct nc_conn *c = nc->conns; c; c = c->next) {
         conn_close(c);
     }
+}
+
+static void nc_fini(struct sl_source *s)
+{
+    struct nc_ctx *nc = s->ctx;
+    free(nc->pend);
+    free(nc->owner);
+    nc->pend = NULL;
+    nc->owner = NULL;
 }
 
 const struct sl_source_ops sl_netcat_source_ops = {
@@ -546,5 +637,6 @@ const struct sl_source_ops sl_netcat_source_ops = {
     .init = nc_init,
     .start = nc_start,
     .stop = nc_stop,
+    .fini = nc_fini,
     .room = nc_room,
 };

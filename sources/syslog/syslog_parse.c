@@ -8,14 +8,16 @@
  *   has no mandatory part after the PRI (RFC 3164 4.3.3), so it is never Invalid.
  * - No PRI, a PRI above 191 or an unterminated "<..." is Invalid.
  * - 3164 timestamps: "Mmm dd hh:mm:ss" (day padded by a space or a zero), with an optional
- *   year before the time ("Mmm dd yyyy hh:mm:ss", Cisco), milliseconds, a Cisco '*' or '.'
- *   prefix, a Cisco sequence number ("52: ") and a trailing ':' with an optional zone name
+ *   year before the time ("Mmm dd yyyy hh:mm:ss", Cisco IOS/ASA) or before the month
+ *   ("yyyy Mmm dd hh:mm:ss", Cisco NX-OS), milliseconds, a Cisco '*' or '.' prefix, a Cisco
+ *   sequence number ("52: ", or an empty ": "), an IOS origin-id host ("router1: " before the
+ *   time), an ASA device-id (" : " after the host) and a trailing ':' with an optional zone name
  *   (only UTC/GMT change the interpretation); or an RFC 3339 timestamp (rsyslog's
  *   RSYSLOG_ForwardFormat). Times without an offset are the agent's local time.
  * - A 3164 hostname is only looked for after a timestamp (RFC 3164 4.3.2); a token that
  *   ends in ':' or holds '[' is the tag, not a host (logger to /dev/log sends no hostname).
  *
- * Threads: pure functions, any thread.
+ * Threads: pure functions, any thread (two small caches of time conversions are per thread).
  */
 #include "sources/syslog/syslog_parse.h"
 
@@ -91,23 +93,66 @@ static int64_t utc_ms(int y, int mo, int d, int h, int mi, int s, int ms)
     return ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + s * 1000LL + ms;
 }
 
-/* Local time to epoch ms through the C library's zone rules (TZ). */
+/*
+ * Local time to epoch ms through the C library's zone rules (TZ). mktime costs a stat() of
+ * /etc/localtime per call (glibc re-checks the zone file), which at a few hundred thousand
+ * messages a second was a fifth of the source's time; so the UTC offset is computed once per
+ * local half hour and kept per thread. Zone offsets change on the hour or the half hour in
+ * every zone in use today (Lord Howe moves by 30 minutes at 02:00); a change of the zone files
+ * takes effect with the next half hour.
+ */
+static _Thread_local struct {
+    int y, mo, d, h, half;
+    int64_t off_ms; /* local minus UTC */
+    int valid;
+} tz_slot;
+
 static int64_t local_ms(int y, int mo, int d, int h, int mi, int s, int ms)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    tm.tm_isdst = -1;
-    time_t t = mktime(&tm);
-    if (t == (time_t)-1) {
-        return utc_ms(y, mo, d, h, mi, s, ms);
+    int half = mi >= 30;
+    if (!tz_slot.valid || tz_slot.half != half || tz_slot.h != h || tz_slot.d != d ||
+        tz_slot.mo != mo || tz_slot.y != y) {
+        struct tm tm;
+        memset(&tm, 0, sizeof(tm));
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = h;
+        tm.tm_min = half * 30;
+        tm.tm_isdst = -1;
+        time_t t = mktime(&tm);
+        if (t == (time_t)-1) {
+            return utc_ms(y, mo, d, h, mi, s, ms);
+        }
+        tz_slot.y = y;
+        tz_slot.mo = mo;
+        tz_slot.d = d;
+        tz_slot.h = h;
+        tz_slot.half = half;
+        tz_slot.off_ms = utc_ms(y, mo, d, h, half * 30, 0, 0) - (int64_t)t * 1000;
+        tz_slot.valid = 1;
     }
-    return (int64_t)t * 1000 + ms;
+    return utc_ms(y, mo, d, h, mi, s, ms) - tz_slot.off_ms;
+}
+
+/* This year in local time (or UTC) at now_ms; the answer is kept per thread for a minute. */
+static int year_at(int64_t now_ms, int utc)
+{
+    static _Thread_local int64_t minute[2] = {-1, -1};
+    static _Thread_local int year[2];
+    int64_t m = now_ms / 60000;
+    if (minute[utc] != m) {
+        time_t now = (time_t)(now_ms / 1000);
+        struct tm tm;
+        if (utc) {
+            gmtime_r(&now, &tm);
+        } else {
+            localtime_r(&now, &tm);
+        }
+        year[utc] = tm.tm_year + 1900;
+        minute[utc] = m;
+    }
+    return year[utc];
 }
 
 static int valid_date(int y, int mo, int d)
@@ -364,14 +409,7 @@ static int month(struct cur *c)
  * a clock a little ahead). */
 static int64_t infer_year(int64_t now_ms, int mo, int d, int h, int mi, int s, int ms, int utc)
 {
-    time_t now = (time_t)(now_ms / 1000);
-    struct tm tm;
-    if (utc) {
-        gmtime_r(&now, &tm);
-    } else {
-        localtime_r(&now, &tm);
-    }
-    int y = tm.tm_year + 1900;
+    int y = year_at(now_ms, utc);
     if (mo == 2 && d == 29) {
         while (!valid_date(y, 2, 29) && y > 1970) {
             y--; /* Feb 29: the last leap year */
@@ -397,6 +435,13 @@ static int64_t infer_year(int64_t now_ms, int mo, int d, int h, int mi, int s, i
 static int parse_bsd_ts(struct cur *c, int64_t now_ms, int64_t *out, int *colon)
 {
     struct cur s = *c;
+    int d, y = 0, h, mi, sec, ms;
+    struct cur ys = s;
+    if (digits(&ys, 4, &y) == 0 && expect(&ys, ' ') == 0) {
+        s = ys; /* NX-OS: "2024 Jun 15 11:00:00" */
+    } else {
+        y = 0;
+    }
     int mo = month(&s);
     if (!mo || peek(&s) != ' ') {
         return -1;
@@ -404,18 +449,19 @@ static int parse_bsd_ts(struct cur *c, int64_t now_ms, int64_t *out, int *colon)
     while (peek(&s) == ' ') {
         s.p++;
     }
-    int d, y = 0, h, mi, sec, ms;
     if (digits(&s, 2, &d) && digits(&s, 1, &d)) {
         return -1;
     }
     if (expect(&s, ' ')) {
         return -1;
     }
-    struct cur ys = s;
-    if (digits(&ys, 4, &y) == 0 && expect(&ys, ' ') == 0) {
-        s = ys;
-    } else {
-        y = 0;
+    if (!y) {
+        ys = s;
+        if (digits(&ys, 4, &y) == 0 && expect(&ys, ' ') == 0) {
+            s = ys; /* IOS, ASA: "Jun 15 2024 11:00:00" */
+        } else {
+            y = 0;
+        }
     }
     if (digits(&s, 2, &h) || expect(&s, ':') || digits(&s, 2, &mi) || expect(&s, ':') ||
         digits(&s, 2, &sec) || fraction_ms(&s, &ms)) {
@@ -523,34 +569,65 @@ static void parse_tag(struct cur *c, struct sl_syslog_msg *m)
     *c = s;
 }
 
+/* A timestamp at t (after an optional Cisco '*' or '.'), followed by a space or the end. */
+static int try_ts(struct cur *t, int64_t now_ms, struct sl_syslog_msg *m, int *colon)
+{
+    if (peek(t) == '*' || peek(t) == '.') {
+        t->p++; /* Cisco: '*' = clock not synchronised, '.' = was synchronised */
+    }
+    *colon = 0;
+    int got = parse_bsd_ts(t, now_ms, &m->ts_ms, colon) == 0;
+    if (!got && is_digit(peek(t))) {
+        got = parse_iso(t, 0, &m->ts_ms) == 0;
+    }
+    return got && (at_end(t) || peek(t) == ' ');
+}
+
 static void parse_3164(struct cur *c, int64_t now_ms, struct sl_syslog_msg *m)
 {
     struct cur s = *c;
-    /* Cisco "52: " sequence number. */
+    /* Cisco "52: " sequence number; NX-OS sends an empty one (": ") before its date. */
     const char *q = s.p;
     while (q < s.end && is_digit((unsigned char)*q) && q - s.p < 10) {
         q++;
     }
-    if (q > s.p && s.end - q >= 2 && q[0] == ':' && q[1] == ' ') {
+    int seq = s.end - q >= 2 && q[0] == ':' && q[1] == ' ';
+    if (seq && q > s.p) {
         s.p = q + 2;
     }
     struct cur t = s;
-    if (peek(&t) == '*' || peek(&t) == '.') {
-        t.p++; /* Cisco: '*' = clock not synchronised, '.' = was synchronised */
+    int colon = 0, have_host = 0;
+    int got = try_ts(&t, now_ms, m, &colon);
+    if (!got && seq && q == s.p) {
+        t.p = q + 2;
+        got = try_ts(&t, now_ms, m, &colon);
     }
-    int colon = 0;
-    int got = parse_bsd_ts(&t, now_ms, &m->ts_ms, &colon) == 0;
-    if (!got && is_digit(peek(&t))) {
-        got = parse_iso(&t, 0, &m->ts_ms) == 0;
+    if (!got) {
+        /* Cisco IOS "logging origin-id hostname": "router1: *Mar  1 00:03:45.123: ...". */
+        const char *h = s.p, *e = s.p;
+        while (e < s.end && *e != ':' && host_char((unsigned char)*e) && e - h < 255) {
+            e++;
+        }
+        if (e > h && s.end - e >= 2 && e[0] == ':' && e[1] == ' ') {
+            t.p = e + 2;
+            t.end = s.end;
+            got = try_ts(&t, now_ms, m, &colon);
+            if (got) {
+                m->host.ptr = h;
+                m->host.len = (size_t)(e - h);
+                have_host = 1;
+            }
+        }
     }
-    if (got && (at_end(&t) || peek(&t) == ' ')) {
+    if (got) {
         m->has_ts = 1;
         s = t;
         while (peek(&s) == ' ') {
             s.p++;
         }
-        if (!colon) {
-            parse_host(&s, &m->host);
+        if (!colon && !have_host && parse_host(&s, &m->host) == 0 && s.end - s.p >= 2 &&
+            s.p[0] == ':' && s.p[1] == ' ') {
+            s.p += 2; /* Cisco ASA "logging device-id": "asa01 : %ASA-6-302013: ..." */
         }
     }
     parse_tag(&s, m);

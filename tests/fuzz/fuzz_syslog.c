@@ -1,12 +1,15 @@
 /*
  * fuzz_syslog.c - libFuzzer target for the syslog parser: any bytes (the first 8 choose "now"
  * when there are enough of them) parse without reading outside the input, every field points
- * inside it, and SD values unescape into a buffer of the value's size.
+ * inside it, SD values unescape into a buffer of the value's size, and the event built from
+ * the result (syslog_event.c) has the body and the headers the source would send on.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/event.h"
+#include "sources/syslog/syslog_event.h"
 #include "sources/syslog/syslog_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,6 +59,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(buf);
         }
     }
+    /* The event: body inside the line, every header a NUL-terminated key and value. */
+    struct sl_syslog_str body = sl_syslog_body(&m, line, size, size % 2);
+    inside(&body, line, size);
+    struct sl_event *ev = sl_event_create(body.ptr, body.len);
+    const struct sl_syslog_extra extra = {"clientIP", "192.0.2.1"};
+    if (ev && sl_syslog_set_headers(ev, &m, (int)(size % 3 == 0), &extra, 1) == 0) {
+        if (ev->nheaders == 0 || ev->nheaders > 2 + 1 + 4 + m.nsd + 1 + 1) {
+            abort();
+        }
+        for (size_t i = 0; i < ev->nheaders; i++) {
+            if (!ev->headers[i].key[0] || strlen(ev->headers[i].value) > size + 32) {
+                abort();
+            }
+        }
+        if (strcmp(ev->headers[ev->nheaders - 1].key, "clientIP") != 0) {
+            abort();
+        }
+    }
+    sl_event_destroy(ev);
     free(line);
     return 0;
 }

@@ -425,7 +425,7 @@ BAD = [
      "sink k1: no channel"),
     (cfg(src=GOOD["src"].replace("[c1]", "[]")), ("[]", 0), "channels is empty"),
     (cfg(src=GOOD["src"].replace("netcat", "netkat")), ("netkat", 0),
-     "unknown type 'netkat' (sluice has: netcat, syslog)"),
+     "unknown type 'netkat' (sluice has: netcat, syslog, tail)"),
     (cfg(ch=GOOD["ch"].replace("    type: memory\n", "")), ("capacity: 100", 0),
      "channel c1: missing 'type'"),
     (cfg(ch=GOOD["ch"].replace("transactionCapacity: 10", "transactionCapacity: 500")),
@@ -448,10 +448,10 @@ BAD = [
     (cfg(src=GOOD["src"].replace("    bind: 127.0.0.1\n", "")), ("type: netcat", 0),
      "missing required key 'bind'"),
     (cfg(src=GOOD["src"].replace("[c1]", "[c1, c1]")), ("c1]", 0), "listed twice"),
-    (cfg(src=GOOD["src"] + "\n    interceptors: [i1]"), ("[i1]", 0),
-     "'interceptors' is not supported"),
+    (cfg(src=GOOD["src"] + "\n    interceptors: [i1]"), ("i1]", 0),
+     "source r1: interceptor 1: expected a map with type and its settings"),
     (cfg(src=GOOD["src"] + "\n    selector: {type: multiplexing}"), ("{type", 0),
-     "'selector' is not supported"),
+     "source r1: selector: multiplexing needs mapping"),
     (cfg(ch=GOOD["ch"] + "\n    capacity: 5"), ("capacity: 5", -1), "duplicate key 'capacity'"),
     (cfg(src=GOOD["src"] + "\n   bad: indent"), ("bad: indent", 0), "while parsing"),
     (cfg(sink="sinks: {}"), ("{}", 0), "no sinks are defined"),
@@ -488,13 +488,13 @@ def test_agent_bad_config_messages_are_distinct(sluice_bin, tmp_path):
 
 
 FLUME_BAD = [
-    ("a1.sinkgroups = g1\n", "1:1", "sink groups"),
+    ("a1.sinkgroups = g1\n", "1:17", "sink group g1: missing required key 'sinks'"),
     ("a1.sinks.k1.type = hdfs\n", "{n}:20", "Flume sink type 'hdfs' is not supported"),
-    ("a1.sources.r1.interceptors = i1\n", "{n}:1", "'interceptors' is not supported"),
+    ("a1.sources.r1.interceptors = i1\n", "{n}:30", "interceptor i1 has no type"),
     ("a1.sinks.k1.kafka.producer.nonsense.key = 1\n", "9:12",
      'sink k1: nonsense.key=1: No such configuration property: "nonsense.key"'),
     ("a1.sinks.k2.type = logger\n", "{n}:1", "sink k2 is not listed in a1.sinks"),
-    ("a1.channels.c1.type = file\n", "{n}:23", "Flume channel type 'file' is not supported"),
+    ("a1.channels.c1.type = jdbc\n", "{n}:23", "Flume channel type 'jdbc' is not supported"),
 ]
 
 

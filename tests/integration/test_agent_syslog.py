@@ -3,7 +3,9 @@ counting, RFC 3164 and 5424, structured data, a unix datagram socket) and raw so
 syslog source → memory channel → kafka sink → embedded broker, read back with kafka-python
 (record headers carry the event headers). Also: octet-counted and newline frames mixed on one
 connection, truncation counted, invalid lines kept, UDP drops counted when the channel is
-full. Everything on 127.0.0.1 and free ports, bounded waits, processes stopped by PID."""
+full, UDP and TCP on one port with the client address headers, a private rsyslogd
+forwarding to us (omfwd, TCP, octet-counted), the Flume syslogtcp/syslogudp import. Everything
+on 127.0.0.1 and free ports, bounded waits, processes stopped by PID."""
 import json
 import socket
 import subprocess
@@ -291,3 +293,223 @@ def test_syslog_udp_drops_counted_when_channel_full(sluice_bin, tmp_path):
     total = sum(int(l.split("dropped ")[1].split()[0])
                 for l in log.splitlines() if "channel full: dropped" in l)
     assert total == dropped
+
+
+def free_tcp_udp_port():
+    """A port free for both TCP and UDP on 127.0.0.1 (protocol udp+tcp binds both)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no port free for both TCP and UDP")
+
+
+def test_syslog_udp_and_tcp_on_one_port_with_client_headers(sluice_bin, tmp_path):
+    """protocol udp+tcp: util-linux logger over UDP and TCP to the same port, 3164 and 5424
+    with structured data; clientIPHeader on both, clientHostnameHeader on a tcp source (the
+    name from a reverse lookup of 127.0.0.1, done off the loop)."""
+    port, tport, bport = free_tcp_udp_port(), free_port(), free_port()
+    cfg = pipeline({
+        "both": ["protocol: udp+tcp", "bind: 127.0.0.1", f"port: {port}",
+                 "clientIPHeader: clientIP"],
+        "named": ["protocol: tcp", "bind: 127.0.0.1", f"port: {tport}",
+                  "clientIPHeader: ip", "clientHostnameHeader: clientHost"],
+    }, bport, tmp_path / "logs")
+    a = started(Agent(sluice_bin, tmp_path, cfg).start(port))
+    try:
+        log = a.log_text()
+        assert f"listening on tcp 127.0.0.1:{port}" in log
+        assert f"listening on udp 127.0.0.1:{port}" in log
+        wait_port(bport)
+        srv = ["--server", "127.0.0.1", "--port", str(port)]
+        logger(*srv, "--udp", "--rfc5424", "-t", "u5424", "--msgid", "M1", "--sd-id",
+               "origin@32473", "--sd-param", 'ip="10.0.0.1"', "--sd-param",
+               'sw="esc \\"q\\" \\\\ \\]"', "-p", "local0.notice", msg="udp 5424 with sd")
+        logger(*srv, "--udp", "--rfc3164", "-t", "u3164", "-p", "auth.crit",
+               msg="udp 3164: text with: colons")
+        logger(*srv, "--tcp", "--rfc5424", "--octet-count", "-t", "t5424", "-p", "mail.alert",
+               msg="tcp 5424  two  spaces ")
+        logger(*srv, "--tcp", "--rfc3164", "-t", "t3164", "-p", "local7.debug",
+               msg="tcp 3164 [brackets] and \u00fcnicode")
+        # Connections that close while their name is being looked up: freed once both the
+        # close and the lookup are done (the sanitizer build checks), messages still kept.
+        for i in range(20):
+            with socket.create_connection(("127.0.0.1", tport), timeout=10) as s:
+                if i % 2:
+                    s.sendall(b"<13>Jun 15 11:00:00 h early: closed at once\n")
+        logger("--server", "127.0.0.1", "--port", str(tport), "--tcp", "--rfc3164", "-t",
+               "named", msg="resolved sender")
+        recs = consume(f"127.0.0.1:{bport}", 15)
+        assert sum(v == "closed at once" for v, _ in recs) == 10
+        got = by_body(recs)
+        assert len(got) == 6, got
+        del got["closed at once"]
+        host = socket.gethostname()
+
+        h = got["udp 5424 with sd"]
+        assert (h["Facility"], h["Severity"], h["app"], h["msgid"]) == ("16", "5", "u5424", "M1")
+        assert h["host"] == host and h["clientIP"] == "127.0.0.1"
+        assert h["sd.origin@32473.ip"] == "10.0.0.1"
+        assert h["sd.origin@32473.sw"] == 'esc "q" \\ ]'
+        h = got["udp 3164: text with: colons"]
+        assert (h["Facility"], h["Severity"], h["app"]) == ("4", "2", "u3164")
+        assert h["clientIP"] == "127.0.0.1" and h["host"] == host
+        h = got["tcp 5424  two  spaces "]
+        assert (h["Facility"], h["Severity"], h["app"]) == ("2", "1", "t5424")
+        assert h["clientIP"] == "127.0.0.1"
+        h = got["tcp 3164 [brackets] and \u00fcnicode"]
+        assert (h["Facility"], h["Severity"], h["app"]) == ("23", "7", "t3164")
+        h = got["resolved sender"]
+        assert h["ip"] == "127.0.0.1"
+        assert h["clientHost"] == socket.getnameinfo(("127.0.0.1", 0), 0)[0]
+        assert all("syslog.status" not in h for h in got.values())
+    finally:
+        assert a.stop() == 0, a.log_text()[-3000:]
+
+    # Config errors name the key, with file:line:col where the key is.
+    path = tmp_path / "bad.yaml"
+    for body, want in (
+            (["protocol: udp", "port: 1", "clientHostnameHeader: h"],
+             "clientHostnameHeader works with protocol tcp only"),
+            (["protocol: unix", "path: /tmp/x.sock", "clientIPHeader: ip"],
+             "clientIPHeader: a unix socket"),
+            (["protocol: sctp", "port: 1"], "protocol"),
+    ):
+        path.write_text(pipeline({"r1": body}))
+        r = subprocess.run([sluice_bin, "agent", "-f", str(path), "--check"],
+                           capture_output=True, timeout=30)
+        err = r.stderr.decode()
+        assert r.returncode != 0 and want in err and "bad.yaml" in err, err
+
+    # udp+tcp needs both: a port whose UDP side is taken fails to start, and says why.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("127.0.0.1", 0))
+        busy = u.getsockname()[1]
+        path.write_text(pipeline({"r1": ["protocol: udp+tcp", "bind: 127.0.0.1",
+                                         f"port: {busy}"]}, free_port(), tmp_path / "logs2"))
+        r = subprocess.run([sluice_bin, "agent", "-f", str(path)], capture_output=True,
+                           timeout=60)
+    err = r.stderr.decode()
+    assert r.returncode != 0, err
+    assert f"listen on udp 127.0.0.1:{busy}: Address already in use" in err, err
+
+
+def test_syslog_rsyslog_forwards_octet_counted(sluice_bin, tmp_path):
+    """A private rsyslogd (own config, pid file and work directory; no imuxsock) takes
+    messages on imtcp and forwards each with omfwd over TCP, octet-counted, to our syslog
+    source twice: in its traditional forward format (RFC 3164) and in RFC 5424. Every
+    message arrives in the topic, with its headers and its body."""
+    import shutil
+    rsyslogd = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
+    tport, bport, rport = free_port(), free_port(), free_port()
+    cfg = pipeline({"r1": ["protocol: tcp", "bind: 127.0.0.1", f"port: {tport}"]},
+                   bport, tmp_path / "logs")
+    a = started(Agent(sluice_bin, tmp_path, cfg).start(tport))
+    work = tmp_path / "rs"
+    work.mkdir()
+    conf = tmp_path / "rsyslog.conf"
+    conf.write_text(f"""
+global(workDirectory="{work}")
+module(load="imtcp")
+input(type="imtcp" port="{rport}" address="127.0.0.1")
+action(type="omfwd" target="127.0.0.1" port="{tport}" protocol="tcp"
+       TCP_Framing="octet-counted")
+action(type="omfwd" target="127.0.0.1" port="{tport}" protocol="tcp"
+       TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+""")
+    rs_log = open(tmp_path / "rsyslogd.log", "wb")
+    rs = subprocess.Popen([rsyslogd, "-n", "-f", str(conf), "-i", str(work / "pid")],
+                          stdout=rs_log, stderr=rs_log)
+    n = 300
+    try:
+        wait_port(rport, 20, rs)
+        wait_port(bport)
+        with socket.create_connection(("127.0.0.1", rport), timeout=10) as s:
+            s.sendall(b"".join(
+                f"<{(16 + i % 8) * 8 + i % 8}>Jun 15 11:00:00 src{i % 3} app{i % 5}[{i}]: "
+                f"message {i:04d} of {n}\n".encode() for i in range(n)))
+        recs = consume(f"127.0.0.1:{bport}", 2 * n)
+        assert len(recs) == 2 * n, (len(recs), rs_log.name)
+        trad = {}
+        proto23 = {}
+        for body, h in recs:
+            assert "syslog.status" not in h, (body, h)
+            if body.startswith(" "):  # rsyslog's %msg% keeps the space after the tag
+                proto23[body[1:]] = h
+            else:
+                trad[body] = h
+        want = {f"message {i:04d} of {n}": i for i in range(n)}
+        assert set(trad) == set(want) and set(proto23) == set(want)
+        for body, i in want.items():
+            for h in (trad[body], proto23[body]):
+                assert (h["Facility"], h["Severity"]) == (str(16 + i % 8), str(i % 8))
+                assert h["host"] == f"src{i % 3}" and h["app"] == f"app{i % 5}"
+                assert h["procid"] == str(i) and "timestamp" in h
+    finally:
+        if rs.poll() is None:
+            rs.terminate()
+            try:
+                rs.wait(20)
+            except subprocess.TimeoutExpired:
+                rs.kill()
+                rs.wait(10)
+        rs_log.close()
+        assert a.stop() == 0, a.log_text()[-3000:]
+
+
+def test_syslog_flume_properties_import(sluice_bin, tmp_path):
+    """Flume's syslogtcp / syslogudp (alias and class name) become syslog sources with the
+    protocol from the type and Flume's key names (host, eventSize) mapped to ours, whatever
+    the order of the keys; multiport_syslogtcp is refused with the list of what is supported."""
+    conf = tmp_path / "flume.conf"
+    conf.write_text("\n".join([
+        "a1.sources = r1 r2",
+        "a1.sinks = k1",
+        "a1.channels = c1",
+        "a1.sources.r1.host = 127.0.0.1",
+        "a1.sources.r1.eventSize = 4096",
+        "a1.sources.r1.type = syslogtcp",
+        "a1.sources.r1.port = 5140",
+        "a1.sources.r1.keepFields = true",
+        "a1.sources.r1.clientIPHeader = clientIP",
+        "a1.sources.r1.clientHostnameHeader = clientHost",
+        "a1.sources.r1.channels = c1",
+        "a1.sources.r2.type = org.apache.flume.source.SyslogUDPSource",
+        "a1.sources.r2.host = 127.0.0.1",
+        "a1.sources.r2.port = 5141",
+        "a1.sources.r2.channels = c1",
+        "a1.channels.c1.type = memory",
+        "a1.sinks.k1.type = logger",
+        "a1.sinks.k1.channel = c1", ""]))
+    r = subprocess.run([sluice_bin, "agent", "--conf-file", str(conf), "--name", "a1", "--check"],
+                       capture_output=True, timeout=30)
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr.decode()
+    r1 = out.split("source r1 (syslog)")[1].split("source r2")[0]
+    r2 = out.split("source r2 (syslog)")[1].split("sink k1")[0]
+    for want in ("protocol: tcp", "bind: 127.0.0.1", "port: 5140", "max-message-size: 4096",
+                 "keepFields: true", "clientIPHeader: clientIP",
+                 "clientHostnameHeader: clientHost"):
+        assert want in r1, out
+    for want in ("protocol: udp", "bind: 127.0.0.1", "port: 5141"):
+        assert want in r2, out
+
+    conf.write_text(conf.read_text().replace("type = syslogtcp", "type = multiport_syslogtcp"))
+    r = subprocess.run([sluice_bin, "agent", "--conf-file", str(conf), "--name", "a1", "--check"],
+                       capture_output=True, timeout=30)
+    err = r.stderr.decode()
+    assert r.returncode != 0 and "multiport_syslogtcp" in err and "syslogtcp" in err, err
+    assert "flume.conf:6:" in err, err
+
+
+def test_syslog_example_config_is_valid(sluice_bin):
+    import pathlib
+    example = pathlib.Path(__file__).resolve().parents[2] / "conf/examples/syslog.yaml"
+    r = subprocess.run([sluice_bin, "agent", "-f", str(example), "--check"],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr.decode()
+    assert "protocol: udp+tcp" in r.stdout.decode()

@@ -1,7 +1,7 @@
 /*
  * test_retention.c - deleting whole segments by retention.ms and retention.bytes: oldest
  * first, never the active segment, never at or above the high watermark; the log start
- * offset moves; rolling by segment.ms and by a full index.
+ * offset moves; rolling by segment.ms and by a full index; sl_log_delete_before.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -115,6 +115,37 @@ static void test_high_watermark_bounds_retention(void **state)
     assert_int_equal(sl_log_start_offset(f->log), 4);
 }
 
+/* sl_log_delete_before: whole segments below the offset go, whatever the retention and the
+ * high watermark say; the active segment and a segment holding the offset stay. */
+static void test_delete_before(void **state)
+{
+    struct tu_log_fx *f = *state;
+    open_log(f);
+    for (int i = 0; i < 10; i++) {
+        append(f, 1000 + i, 2000);
+    }
+    sl_log_set_high_watermark(f->log, 0); /* ignored: the caller owns the log */
+    assert_int_equal(sl_log_segment_count(f->log), 5); /* bases 0, 4, 8, 12, 16 */
+    assert_int_equal(sl_log_delete_before(f->log, 3, NULL), 0);
+    assert_int_equal(sl_log_delete_before(f->log, 4, NULL), 1);
+    assert_int_equal(sl_log_start_offset(f->log), 4);
+    assert_int_equal(sl_log_delete_before(f->log, 11, NULL), 1);
+    assert_int_equal(sl_log_start_offset(f->log), 8);
+    /* Far past the end: everything but the active segment. */
+    assert_int_equal(sl_log_delete_before(f->log, 1000, NULL), 2);
+    assert_int_equal(sl_log_segment_count(f->log), 1);
+    assert_int_equal(sl_log_start_offset(f->log), 16);
+    assert_int_equal(sl_log_end_offset(f->log), 20);
+    uint8_t *buf;
+    size_t len;
+    int64_t next;
+    assert_int_equal(sl_log_read_copy(f->log, 16, 1 << 20, -1, 1, &buf, &len, &next, NULL), 0);
+    assert_true(len > 0);
+    assert_int_equal(next, 20);
+    free(buf);
+    assert_int_equal(sl_log_delete_before(f->log, 1000, NULL), 0);
+}
+
 static void test_roll_by_time_and_index(void **state)
 {
     struct tu_log_fx *f = *state;
@@ -144,6 +175,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_by_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_high_watermark_bounds_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roll_by_time_and_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_before, setup, teardown),
     };
     return cmocka_run_group_tests_name("retention", tests, NULL, NULL);
 }

@@ -376,15 +376,64 @@ static void test_not_nul_terminated(void **state)
     }
 }
 
+/*
+ * Local times go through a UTC offset cached per local half hour (mktime costs a stat per
+ * call): differential against mktime itself, every hour of 2024 at six minutes of it, in zones
+ * with DST changes at 02:00 and 03:00 and a 30-minute one (Lord Howe). Hours are visited in
+ * order, so a zone switch never meets a cached slot of the previous zone.
+ */
+static void test_local_time_cache(void **state)
+{
+    const char *zones[] = {"Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC"};
+    for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+        setenv("TZ", zones[z], 1);
+        tzset();
+        for (int day = 0; day < 366; day++) {
+            for (int h = 0; h < 24; h++) {
+                static const int minutes[] = {0, 15, 29, 30, 45, 59};
+                for (int k = 0; k < 6; k++) {
+                    int mi = minutes[k];
+                    struct tm tm = {0};
+                    tm.tm_year = 2024 - 1900;
+                    tm.tm_mday = 1 + day; /* mktime normalises: day of the year */
+                    tm.tm_hour = h;
+                    tm.tm_min = mi;
+                    tm.tm_sec = 7;
+                    tm.tm_isdst = -1;
+                    time_t norm = timegm(&tm);
+                    struct tm f;
+                    gmtime_r(&norm, &f); /* the calendar fields of that day */
+                    struct tm q = f;
+                    q.tm_isdst = -1;
+                    int64_t want = (int64_t)mktime(&q) * 1000;
+                    char line[64];
+                    snprintf(line, sizeof(line), "<13>%04d-%02d-%02d %02d:%02d:%02d h t: x",
+                             f.tm_year + 1900, f.tm_mon + 1, f.tm_mday, f.tm_hour, f.tm_min,
+                             f.tm_sec);
+                    struct sl_syslog_msg m;
+                    sl_syslog_parse(line, strlen(line), NOW, &m);
+                    if (!m.has_ts || m.ts_ms != want) {
+                        fail_msg("%s %s: %lld, mktime says %lld", zones[z], line,
+                                 (long long)m.ts_ms, (long long)want);
+                    }
+                }
+            }
+        }
+    }
+    setenv("TZ", "UTC", 1);
+    tzset();
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
     tzset();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc5424),      cmocka_unit_test(test_structured_data),
-        cmocka_unit_test(test_rfc3164),      cmocka_unit_test(test_pri_edges),
-        cmocka_unit_test(test_invalid_5424), cmocka_unit_test(test_year_rollover),
-        cmocka_unit_test(test_unescape),     cmocka_unit_test(test_not_nul_terminated),
+        cmocka_unit_test(test_rfc5424),          cmocka_unit_test(test_structured_data),
+        cmocka_unit_test(test_rfc3164),          cmocka_unit_test(test_pri_edges),
+        cmocka_unit_test(test_invalid_5424),     cmocka_unit_test(test_year_rollover),
+        cmocka_unit_test(test_unescape),         cmocka_unit_test(test_not_nul_terminated),
+        cmocka_unit_test(test_local_time_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
