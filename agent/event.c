@@ -400,7 +400,8 @@ void sl_event_remove_header(struct sl_event *ev, uint32_t i)
 const char *sl_event_header(const struct sl_event *ev, const char *key)
 {
     for (uint32_t i = 0; i < ev->nheaders; i++) {
-        if (strcmp(ev->headers[i].key, key) == 0) {
+        const char *k = ev->headers[i].key;
+        if (k[0] == key[0] && strcmp(k, key) == 0) {
             return ev->headers[i].value;
         }
     }

@@ -22,6 +22,9 @@
  *   selector.maxTimeOut.
  * - When every member sits out a penalty, the group waits for the first to end; events stay
  *   in the channel (which fills, and pushes back on the sources).
+ * - Stopping, as for a lone sink: the batch in flight finishes; a durable channel keeps its
+ *   backlog for the next start; another channel is drained until empty or the drain
+ *   deadline, which is checked before every batch, so a fast sink cannot outrun it.
  *
  * Threads: see sinkgroup.h. Building runs on the main thread; pick/report/step on the
  * group's thread only.
@@ -334,6 +337,12 @@ void *sl_sinkgroup_main(void *arg)
     int64_t backoff = GROUP_BACKOFF_MIN_MS;
     for (;;) {
         int stopping = __atomic_load_n(&g->stopping, __ATOMIC_ACQUIRE);
+        if (stopping && g->channel->ops->durable) {
+            break; /* the backlog (and a batch that failed) stays in the channel */
+        }
+        if (group_aborting(g)) {
+            break; /* the drain deadline passed: the rest stays (or is dropped) */
+        }
         int64_t wait = 0;
         int rc = sl_sinkgroup_step(g, stopping ? 0 : TAKE_WAIT_MS, &wait);
         if (rc == 1) {
@@ -345,9 +354,6 @@ void *sl_sinkgroup_main(void *arg)
                 break; /* drained */
             }
             continue;
-        }
-        if (group_aborting(g)) {
-            break; /* the drain deadline passed with no sink delivering */
         }
         if (rc == -1) {
             continue; /* the next sink, at once */

@@ -110,8 +110,10 @@ int sl_sinkgroup_report(struct sl_sinkgroup *g, size_t i, int ok, int64_t now_ms
  */
 int sl_sinkgroup_step(struct sl_sinkgroup *g, int64_t take_wait_ms, int64_t *wait_ms);
 
-/* The group's thread (pthread start routine, arg = the group): steps until stopped and
- * drained (or the drain deadline passes), then stops every member sink. */
+/* The group's thread (pthread start routine, arg = the group): steps until stopped, then
+ * stops every member sink. Once stopping, the batch in flight finishes; a durable channel
+ * keeps its backlog (no new batch is taken), another is drained until empty, and never past
+ * the drain deadline (checked before every batch, delivered or not). */
 void *sl_sinkgroup_main(void *arg);
 
 #endif

@@ -13,7 +13,8 @@
  *   3. Offsets in [cursor, read_pos) are handed out (in `out`), waiting for redelivery
  *      (`rb`, sorted), or done (bit set in `done`, counted in ndone). Offsets in
  *      [read_pos, synced) are in the read-ahead `ra` or still only on disk. So memory holds
- *      at most what sinks hold plus one read-ahead window, never the whole backlog.
+ *      at most what sinks hold plus one read-ahead window, never the whole backlog. `rb` has
+ *      room for every event handed out (reserved by take), so a rollback never allocates.
  *   4. Admission: (end + reserved) - cursor <= capacity, so the `done` ring (capacity bits,
  *      or the backlog found at open when larger) never wraps.
  *   5. Segments are deleted only below the cursor already persisted.
@@ -103,7 +104,7 @@ struct fc_ctx {
     int syncing, refilling, cursor_writing;
     struct sl_fc_item *ra; /* read-ahead: ring of decoded events, offsets ascending */
     size_t ra_head, ra_n, ra_cap;
-    struct sl_fc_item *rb; /* rolled back, ascending; rb[rb_head..rb_n) */
+    struct sl_fc_item *rb; /* rolled back, ascending; rb[rb_head..rb_n); room for out too */
     size_t rb_head, rb_n, rb_cap;
     struct omap out;
     uint8_t *done;
@@ -296,36 +297,49 @@ static int ra_reserve(struct fc_ctx *f, size_t more)
     return 0;
 }
 
-/* Put rolled-back items into rb, keeping it sorted by offset. */
-static int rb_insert(struct fc_ctx *f, const struct sl_fc_item *items, size_t n)
+int sl_fc_test_nomem;
+void (*sl_fc_test_refill_hook)(void);
+
+/* Room in rb for every event that could be rolled back (those in rb and those handed out)
+ * plus `more` about to be handed out, so that a rollback never allocates. 0 or -ENOMEM. */
+static int rb_reserve(struct fc_ctx *f, size_t more)
+{
+    size_t need = (f->rb_n - f->rb_head) + f->out.n + more;
+    if (need <= f->rb_cap) {
+        return 0;
+    }
+    size_t cap = f->rb_cap ? f->rb_cap : 256;
+    while (cap < need) {
+        cap *= 2;
+    }
+    struct sl_fc_item *nb = __atomic_load_n(&sl_fc_test_nomem, __ATOMIC_RELAXED)
+                                ? NULL
+                                : realloc(f->rb, cap * sizeof(*nb));
+    if (!nb) {
+        return -ENOMEM;
+    }
+    f->rb = nb;
+    f->rb_cap = cap;
+    return 0;
+}
+
+/* Put a rolled-back event into rb, keeping it sorted by offset. Never allocates: rb_reserve
+ * made room for it when it was taken. */
+static void rb_insert(struct fc_ctx *f, struct sl_event *ev, int64_t off)
 {
     if (f->rb_head > 0) {
         memmove(f->rb, f->rb + f->rb_head, (f->rb_n - f->rb_head) * sizeof(*f->rb));
         f->rb_n -= f->rb_head;
         f->rb_head = 0;
     }
-    if (f->rb_n + n > f->rb_cap) {
-        size_t cap = f->rb_cap ? f->rb_cap : 256;
-        while (cap < f->rb_n + n) {
-            cap *= 2;
-        }
-        struct sl_fc_item *nb = realloc(f->rb, cap * sizeof(*nb));
-        if (!nb) {
-            return -ENOMEM;
-        }
-        f->rb = nb;
-        f->rb_cap = cap;
+    SL_ASSERT(f->rb_n < f->rb_cap);
+    size_t j = f->rb_n;
+    while (j > 0 && f->rb[j - 1].off > off) {
+        f->rb[j] = f->rb[j - 1];
+        j--;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t j = f->rb_n;
-        while (j > 0 && f->rb[j - 1].off > items[i].off) {
-            f->rb[j] = f->rb[j - 1];
-            j--;
-        }
-        f->rb[j] = items[i];
-        f->rb_n++;
-    }
-    return 0;
+    f->rb[j] = (struct sl_fc_item){ev, off};
+    f->rb_n++;
 }
 
 static int64_t free_bytes(const char *dir)
@@ -930,11 +944,25 @@ static int refill(struct sl_channel *c)
         rc = sl_fc_decode(buf, len, from, &d, &consumed);
     }
     free(buf);
+    void (*hook)(void) = __atomic_load_n(&sl_fc_test_refill_hook, __ATOMIC_RELAXED);
+    if (hook) {
+        hook();
+    }
 
     pthread_mutex_lock(&f->mu);
     f->refilling = 0;
     pthread_cond_broadcast(&f->idle_cv);
-    if (rc == 0 && consumed < len) {
+    if (f->take_waiters) {
+        /* A sink that came in during the read waits: events to take now, or its turn to
+         * read (it re-checks once mu is released by this taker). */
+        pthread_cond_broadcast(&f->not_empty);
+    }
+    if (rc == SL_FC_DECODE_FULL) {
+        /* Too many skipped ranges for one pass: the next refill reads on from the batch
+         * after the last one decoded (the bytes after it are not damaged). */
+        next = d.end_off;
+        rc = 0;
+    } else if (rc == 0 && consumed < len) {
         /* A batch whose header cannot be read: skip to the end of what the log read covered
          * (the store's own header walk found it plausible), losing that range. */
         if (!d.first_error[0]) {
@@ -1020,6 +1048,11 @@ static size_t fc_take(struct sl_channel *c, struct sl_event **out, size_t max, i
         }
         while (n < max && f->ra_n > 0) {
             struct sl_fc_item it = f->ra[f->ra_head];
+            if (rb_reserve(f, 1) != 0) {
+                /* Nothing is handed out that a rollback could not put back. */
+                refuse_log(c, &f->last_fail_log_ms, "out of memory: taking events later");
+                break;
+            }
             if (omap_put(&f->out, it.ev, it.off) != 0) {
                 break;
             }
@@ -1120,33 +1153,16 @@ static void fc_commit_take(struct sl_channel *c, struct sl_event **evs, size_t n
 static void fc_rollback_take(struct sl_channel *c, struct sl_event **evs, size_t n)
 {
     struct fc_ctx *f = c->ctx;
-    struct sl_fc_item small[64];
-    struct sl_fc_item *items = n <= SL_ARRAY_SIZE(small) ? small : malloc(n * sizeof(*items));
     pthread_mutex_lock(&f->mu);
-    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t off = omap_del(&f->out, evs[i]);
         SL_ASSERT(off >= 0);
-        if (items) {
-            items[k++] = (struct sl_fc_item){evs[i], off};
-        } else {
-            /* No memory to keep it: drop the copy; it is re-read from the log at the next
-             * start (the cursor cannot pass it, it is not done). */
-            sl_event_destroy(evs[i]);
-        }
-    }
-    if (items && rb_insert(f, items, k) != 0) {
-        for (size_t i = 0; i < k; i++) {
-            sl_event_destroy(items[i].ev);
-        }
+        rb_insert(f, evs[i], off); /* room reserved at take: cannot fail */
     }
     if (f->take_waiters) {
         pthread_cond_broadcast(&f->not_empty);
     }
     pthread_mutex_unlock(&f->mu);
-    if (items != small) {
-        free(items);
-    }
 }
 
 static void fc_stats(struct sl_channel *c, struct sl_chan_stats *st)

@@ -136,7 +136,11 @@ int sl_fc_decode(const uint8_t *buf, size_t len, int64_t from, struct sl_fc_deco
 {
     size_t pos = 0;
     *consumed = 0;
-    while (pos < len && d->nskip + 1 < SL_ARRAY_SIZE(d->skip_from)) {
+    while (pos < len) {
+        if (d->nskip + 1 >= SL_ARRAY_SIZE(d->skip_from)) {
+            /* One slot stays free for the caller; the rest is decoded by the next read. */
+            return SL_FC_DECODE_FULL;
+        }
         struct sl_batch_hdr h;
         struct sl_err e = {0};
         if (sl_batch_parse_header(buf + pos, len - pos, &h, &e) != 0 ||
@@ -155,6 +159,7 @@ int sl_fc_decode(const uint8_t *buf, size_t len, int64_t from, struct sl_fc_deco
             add_skip(d, SL_MAX(h.base_offset, from), last + 1);
             pos += size;
             *consumed = pos;
+            d->end_off = last + 1;
             continue;
         }
         int rc = sl_batch_validate(buf + pos, size, &h, &e);
@@ -214,6 +219,7 @@ int sl_fc_decode(const uint8_t *buf, size_t len, int64_t from, struct sl_fc_deco
         }
         pos += size;
         *consumed = pos;
+        d->end_off = last + 1;
     }
     return 0;
 }

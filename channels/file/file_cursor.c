@@ -10,7 +10,8 @@
  * only the slot being written; the other slot still holds the previous cursor, which is
  * behind the new one, so at worst a few events are delivered twice (at least once holds).
  * This costs one fdatasync per write, where temp file + rename + directory sync costs two
- * fsyncs and a directory update.
+ * fsyncs and a directory update. The directory is fsync'ed once, when the file is new (or
+ * still empty), so its name survives a power loss.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +85,15 @@ int sl_fc_cursor_open(struct sl_fc_cursor *c, const char *dir, int sync, int64_t
     if (n < 0) {
         sl_io_close(fd);
         return sl_err_set(err, (int)n, "%s: %s", path, sl_strerror((int)n));
+    }
+    if (n == 0 && sync) {
+        /* New (or never written): make its name durable, else a power loss could take the
+         * file, and with it every cursor written to it, back out of the directory. */
+        int drc = sl_io_fsync_dir(dir);
+        if (drc != 0) {
+            sl_io_close(fd);
+            return sl_err_set(err, drc, "%s: fsync of the directory: %s", path, sl_strerror(drc));
+        }
     }
     int found = 0;
     for (int i = 0; i < 2 && n >= (i + 1) * SLOT; i++) {

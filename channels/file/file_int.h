@@ -25,6 +25,11 @@
  */
 #define SL_FC_FILLER_PID 0x736c7569636530LL /* "sluice0" */
 
+/* Tests only: while non-zero, growing the rollback list fails as when out of memory. */
+extern int sl_fc_test_nomem;
+/* Tests only: called by a refill after its read, while the channel's lock is released. */
+extern void (*sl_fc_test_refill_hook)(void);
+
 /* ---- file_cursor.c ---- */
 
 /*
@@ -42,7 +47,8 @@ struct sl_fc_cursor {
 
 /*
  * Open (creating) dir/take-cursor and read it: *offset and *clean from the newest valid slot;
- * a new or empty file gives 0 and 0. Returns 0, -errno, or SL_ECORRUPT when the file has data
+ * a new or empty file gives 0 and 0 (with sync, dir is fsync'ed then, making the new name
+ * durable). Returns 0, -errno, or SL_ECORRUPT when the file has data
  * but no valid slot (err says so).
  */
 int sl_fc_cursor_open(struct sl_fc_cursor *c, const char *dir, int sync, int64_t *offset,
@@ -80,14 +86,20 @@ struct sl_fc_decoded {
     uint64_t corrupt_batches; /* batches that failed validation */
     uint64_t skipped_events;  /* offsets skipped (fillers and corrupt batches) */
     char first_error[256];
+    int64_t end_off; /* the offset after the last whole batch decoded or skipped */
 };
+
+/* sl_fc_decode stopped early, after a whole batch, because the skip list is full (one slot
+ * stays free): the caller goes on from end_off with a new read. */
+#define SL_FC_DECODE_FULL 1
 
 /*
  * Decode the batches in buf[0..len) (as sl_log_read_copy returned them), keeping records with
  * offset >= from. A batch that fails validation but whose header can be parsed is skipped
  * whole (its offsets go into the skip list); one whose header cannot be parsed ends the
- * decoding there: *consumed says how many bytes were whole batches. Returns 0 or -ENOMEM
- * (what was decoded so far stays in d).
+ * decoding there: *consumed says how many bytes were whole batches. Returns 0,
+ * SL_FC_DECODE_FULL (stopped after *consumed bytes, not at a damaged header: read again from
+ * d->end_off) or -ENOMEM (what was decoded so far stays in d).
  */
 int sl_fc_decode(const uint8_t *buf, size_t len, int64_t from, struct sl_fc_decoded *d,
                  size_t *consumed);

@@ -11,7 +11,11 @@
  * file is rolled before a batch that would take it past rollSize, so it passes rollSize
  * only when one batch alone is larger. A failed write or sync truncates the file back to
  * where the batch began (no partial line, no half batch before the retry); if even that
- * fails the file is abandoned and the retry goes to a new one.
+ * fails the file is abandoned and the retry goes to a new one. After a failed fdatasync or
+ * directory fsync the file is always closed and the retry goes to a new file (a later fsync
+ * of the same file could succeed although the kernel dropped the pages that failed), and a
+ * file left empty is removed. At least once: should the truncation not reach the disk, the
+ * failed batch's bytes stay in the old file and the retry writes the batch again.
  *
  * Rolling: files are created when their first event arrives, never empty (Flume opens a new
  * file at every interval tick, idle or not). The interval counts from a file's creation; an
@@ -34,6 +38,7 @@
 #include "agent/plugin.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
+#include "store/io.h"
 
 struct file_roll_ctx {
     /* config */
@@ -281,30 +286,40 @@ static int file_roll_deliver(struct sl_sink *s, struct sl_event **evs, size_t n)
     }
     int rc = write_batch(c, evs, n);
     const char *what = "write";
-    if (rc == 0 && fdatasync(c->fd) != 0) {
-        rc = -errno;
+    int sync_failed = 0;
+    if (rc == 0 && (rc = sl_io_fdatasync(c->fd)) != 0) {
         what = "fdatasync";
+        sync_failed = 1;
     }
     if (rc == 0 && c->dir_dirty) {
-        if (fsync(c->dirfd) != 0) {
-            rc = -errno;
+        if ((rc = sl_io_fsync(c->dirfd)) != 0) {
             what = "fsync of the directory";
+            sync_failed = 1;
         } else {
             c->dir_dirty = 0;
         }
     }
     if (rc != 0) {
-        sl_clog(s->comp, SL_LOG_WARN, "%s %s: %s; the batch of %zu events is retried", what,
-                c->path, strerror(-rc), n);
+        sl_clog(s->comp, SL_LOG_WARN, "%s %s: %s; the batch of %zu events is retried%s", what,
+                c->path, strerror(-rc), n, sync_failed ? " in a new file" : "");
         /* Take the failed batch's bytes back out, so the retry does not follow a partial
          * batch. A file that cannot be cut back is left as it is, and the retry (at least
-         * once) goes to a new file. */
-        if (ftruncate(c->fd, (off_t)c->size) != 0) {
+         * once) goes to a new file. After a failed sync the file is never trusted again:
+         * the kernel may have dropped its dirty pages and a later fsync would succeed
+         * without them, so it is closed and the retry goes to a new file. */
+        int cut = ftruncate(c->fd, (off_t)c->size) == 0;
+        if (!cut) {
             sl_clog(s->comp, SL_LOG_WARN,
                     "cannot truncate %s back to %llu bytes (%s): moving on "
                     "to a new file",
                     c->path, (unsigned long long)c->size, strerror(errno));
+        }
+        if (!cut || sync_failed) {
+            int empty = cut && c->size == 0;
             roll(s);
+            if (empty) {
+                unlink(c->path); /* best effort: an empty file holds nothing to lose */
+            }
         }
         return rc;
     }

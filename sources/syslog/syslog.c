@@ -123,8 +123,10 @@ struct sy_conn {
     uint64_t remaining; /* M_OCTET: bytes of the frame still to come */
     struct sl_event **pending;
     size_t npending, cap;
-    size_t next_chan;
+    size_t inflight;  /* the put in flight: pending[0..inflight), retried as exactly that */
+    size_t next_chan; /* channels before it hold pending[0..inflight) */
     size_t chunk_max;
+    size_t split_n, split_chan; /* after SL_ETOOLARGE at split_chan: see conn_flush */
     int reading;
     int eof;
     int closing;
@@ -301,18 +303,38 @@ static void drop_front(struct sy_conn *c, size_t n)
     c->npending -= n;
 }
 
-/* Commit pending messages. Returns 0 when none is left, SL_ERETRY when a channel is full. */
+/*
+ * Commit pending messages. Returns 0 when none is left, SL_ERETRY when a channel is full.
+ * A chunk some channels took before another one was full is retried as exactly that chunk
+ * from next_chan on. A chunk channel c refuses as too large (SL_ETOOLARGE: one of its
+ * messages can never fit) is put again one message at a time from channel c on, as the
+ * channels before c hold all of it already; a message that does not fit alone is dropped
+ * there and in the channels after c. With a channel selector the pieces start at the first
+ * channel again (the channels before c then get them twice): the selector hands a message's
+ * original to its last required channel in the put, which a put starting after it would skip.
+ */
 static int conn_flush(struct sy_conn *c)
 {
     struct sl_source *s = c->sy->src;
     size_t txcap = sl_source_tx_capacity(s);
     while (c->npending) {
-        size_t chunk = SL_MIN(c->npending, c->chunk_max ? c->chunk_max : txcap);
+        if (c->inflight == 0) {
+            c->inflight = SL_MIN(c->npending, c->chunk_max ? c->chunk_max : txcap);
+            c->next_chan = 0;
+            if (c->split_n) {
+                c->inflight = SL_MIN(c->inflight, c->split_n);
+                c->next_chan = c->split_chan;
+            }
+        }
+        size_t chunk = c->inflight;
         int rc = sl_source_put(s, c->pending, chunk, &c->next_chan);
         if (rc == SL_ERETRY) {
             return SL_ERETRY;
         }
+        size_t at = c->next_chan; /* on an error: the channel that refused the chunk */
+        c->inflight = 0;
         c->next_chan = 0;
+        c->split_n -= SL_MIN(c->split_n, chunk);
         if (rc == 0) {
             ADD(s->accepted, chunk);
             drop_front(c, chunk);
@@ -320,15 +342,19 @@ static int conn_flush(struct sy_conn *c)
         }
         if (chunk > 1) {
             c->chunk_max = 1; /* one of them is too large: find it */
+            c->split_n = chunk;
+            c->split_chan = s->selector ? 0 : at;
             continue;
         }
         CNT(s->failed);
-        sl_clog(s->comp, SL_LOG_WARN, "message of %zu bytes does not fit in the channel: dropped",
-                c->pending[0]->len);
+        sl_clog(s->comp, SL_LOG_WARN, "message of %zu bytes does not fit in channel %s: dropped%s",
+                c->pending[0]->len, at < s->nchannels ? s->channels[at]->name : "?",
+                at ? " there and in the channels after it" : "");
         sl_event_destroy(c->pending[0]);
         drop_front(c, 1);
     }
     c->chunk_max = 0;
+    c->split_n = 0;
     return 0;
 }
 
@@ -737,10 +763,16 @@ static void dgram_put(struct sy_ctx *sy, struct sl_event **evs, size_t n)
     struct sl_source *s = sy->src;
     size_t txcap = sl_source_tx_capacity(s);
     size_t i = 0, chunk_max = txcap;
+    size_t split_n = 0, split_chan = 0; /* as in conn_flush */
     while (i < n) {
         size_t chunk = SL_MIN(n - i, chunk_max);
         size_t next_chan = 0;
+        if (split_n) {
+            chunk = SL_MIN(chunk, split_n);
+            next_chan = split_chan;
+        }
         int rc = sl_source_put(s, evs + i, chunk, &next_chan);
+        split_n -= SL_MIN(split_n, chunk);
         if (rc == 0) {
             ADD(s->accepted, chunk);
             i += chunk;
@@ -755,12 +787,15 @@ static void dgram_put(struct sy_ctx *sy, struct sl_event **evs, size_t n)
             return;
         }
         if (chunk > 1) {
-            chunk_max = 1;
+            chunk_max = 1; /* one of them is too large: put them one by one from next_chan */
+            split_n = chunk;
+            split_chan = s->selector ? 0 : next_chan; /* as in conn_flush */
             continue;
         }
         CNT(s->failed);
-        sl_clog(s->comp, SL_LOG_WARN, "message of %zu bytes does not fit in the channel: dropped",
-                evs[i]->len);
+        sl_clog(s->comp, SL_LOG_WARN, "message of %zu bytes does not fit in channel %s: dropped%s",
+                evs[i]->len, next_chan < s->nchannels ? s->channels[next_chan]->name : "?",
+                next_chan ? " there and in the channels after it" : "");
         sl_event_destroy(evs[i]);
         i++;
     }

@@ -7,7 +7,12 @@
  * - A file is known by device + inode, not by name, so a renamed file (app.log -> app.log.1)
  *   keeps its offset and is never read twice even when its new name matches a pattern too;
  *   it is read to its end (its fd stays open) before it is forgotten, rotateWait ms after it
- *   stopped growing and left the patterns.
+ *   stopped growing and left the patterns. A file closed by idleTimeout that leaves the
+ *   patterns is looked for in its directory by device + inode: renamed there, it is reopened
+ *   under its new name and read to its end the same way (its writer may append to it until
+ *   it reopens its log). Deleted, or moved to another directory, while closed, it cannot be
+ *   found: what was appended to it after the close is not read (set idleTimeout above the
+ *   rotation interval to avoid that).
  * - copytruncate: a file shorter than what was read is read again from 0; a file truncated and
  *   regrown past the old offset is caught by comparing the bytes just before the offset with
  *   the ones read there. Each such reset is counted (FileResetCount) and logged.
@@ -79,7 +84,8 @@ static const struct sl_conf_map tail_conf[] = {
     {"skipToEnd", SL_CONF_BOOL, "false", OFF(skip_to_end), 0, 0, 0, NULL,
      "at start, files without a saved position are read from their end, not their start"},
     {"idleTimeout", SL_CONF_INT, "120000", OFF(idle_ms), 100, INT64_MAX / 2, 0, NULL,
-     "ms without new data after which a file's descriptor is closed (reopened when it grows)"},
+     "ms without new data after which a file's descriptor is closed (reopened when it grows, "
+     "or when it is renamed within its directory)"},
     {"fileHeader", SL_CONF_BOOL, "false", OFF(file_header), 0, 0, 0, NULL,
      "add the file's path as a header"},
     {"fileHeaderKey", SL_CONF_STR, "file", OFF(file_header_key), 0, 0, 0, NULL,
@@ -370,18 +376,40 @@ static void parse(struct tail_ctx *t, struct tail_file *f, const char *p, size_t
 
 /* ---- committing --------------------------------------------------------------------- */
 
-/* Commit f's queued events. 0 when none is left, SL_ERETRY when a channel is full. */
+/*
+ * Commit f's queued events. 0 when none is left, SL_ERETRY when a channel is full.
+ *
+ * A chunk some channels took before another one was full (SL_ERETRY at next_chan > 0) is
+ * retried as exactly that chunk from next_chan on: events queued meanwhile (a multiline event
+ * flushed by its timer, a file's last line at rotation) wait behind it and go to every
+ * channel in a later chunk. A chunk channel c refuses as too large (SL_ETOOLARGE) is put
+ * again one event at a time, from channel c on: the channels before c hold all of it already.
+ * With a channel selector the pieces start at the first channel again (the channels before c
+ * then get them twice): the selector hands each event's original to its last required channel
+ * in the put, and a put starting after that channel would never hand it over.
+ */
 static int file_flush(struct tail_ctx *t, struct tail_file *f)
 {
     struct sl_source *s = t->src;
     size_t cap = SL_MIN((size_t)t->batch_size, sl_source_tx_capacity(s));
     while (f->ph < f->pn) {
-        size_t chunk = SL_MIN(f->pn - f->ph, f->chunk_max ? f->chunk_max : cap);
+        if (f->inflight == 0) {
+            f->inflight = SL_MIN(f->pn - f->ph, f->chunk_max ? f->chunk_max : cap);
+            f->next_chan = 0;
+            if (f->split_n) {
+                f->inflight = SL_MIN(f->inflight, f->split_n);
+                f->next_chan = f->split_chan;
+            }
+        }
+        size_t chunk = f->inflight;
         int rc = sl_source_put(s, f->pend + f->ph, chunk, &f->next_chan);
         if (rc == SL_ERETRY) {
             return SL_ERETRY;
         }
+        size_t at = f->next_chan; /* on an error: the channel that refused the chunk */
+        f->inflight = 0;
         f->next_chan = 0;
+        f->split_n -= SL_MIN(f->split_n, chunk);
         if (rc == 0) {
             CNT_ADD(s->accepted, chunk);
             CNT_SUB(s->pending, chunk);
@@ -392,14 +420,16 @@ static int file_flush(struct tail_ctx *t, struct tail_file *f)
         }
         if (chunk > 1) {
             f->chunk_max = 1; /* one of them can never fit: find it */
+            f->split_n = chunk;
+            f->split_chan = s->selector ? 0 : at;
             continue;
         }
         CNT(s->failed);
         CNT_SUB(s->pending, 1);
         sl_clog(s->comp, SL_LOG_WARN,
-                "%s: an event of %zu bytes does not fit in the channel: "
-                "dropped",
-                f->path, f->pend[f->ph]->len);
+                "%s: an event of %zu bytes does not fit in channel %s: dropped%s", f->path,
+                f->pend[f->ph]->len, at < s->nchannels ? s->channels[at]->name : "?",
+                at ? " there and in the channels after it" : "");
         sl_event_destroy(f->pend[f->ph]);
         f->commit_off = f->pend_end[f->ph];
         f->ph++;
@@ -407,6 +437,7 @@ static int file_flush(struct tail_ctx *t, struct tail_file *f)
     }
     f->ph = f->pn = 0;
     f->chunk_max = 0;
+    f->split_n = 0;
     return 0;
 }
 

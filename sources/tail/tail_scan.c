@@ -3,13 +3,15 @@
  * directory, or directories by glob, listed and their names matched by fnmatch or, with
  * patternSyntax: regex, PCRE2), each match identified by device + inode so a renamed file
  * keeps its state, files no pattern matches any more marked gone (read to their end, then
- * forgotten), and inotify watches (uv_fs_event) on the directories that mark files ready or
- * ask for a rescan.
+ * forgotten; one closed while idle is first looked for under another name in its directory,
+ * and reopened there), and inotify watches (uv_fs_event) on the directories that mark files ready
+ * or ask for a rescan.
  *
  * Threads: the source loop thread only, on the state defined in tail_int.h.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <inttypes.h>
@@ -177,6 +179,63 @@ static void scan_dir(struct tail_ctx *t, struct tail_group *g, const char *dir, 
     closedir(d);
 }
 
+/*
+ * f was closed while idle and no pattern matches it any more: rotated (renamed) or deleted.
+ * Its writer may still append to it through the descriptor it holds (a rotation renames the
+ * file and the application reopens its log a moment later), so look for the same device and
+ * inode in its directory; if it is there under another name, reopen it there and read it to
+ * its end like a file that was open when it was renamed (gone: rotateWait ms after its last
+ * growth). Returns 1 when f was reopened. A file deleted, or moved to another directory,
+ * while it was closed cannot be found: it is forgotten, and what was appended to it after its
+ * last read is not read.
+ */
+static int reopen_moved(struct tail_ctx *t, struct tail_file *f, int64_t now)
+{
+    const char *slash = strrchr(f->path, '/');
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (!slash || (size_t)(slash - f->path) >= sizeof(dir)) {
+        return 0;
+    }
+    size_t dl = slash == f->path ? 1 : (size_t)(slash - f->path);
+    memcpy(dir, f->path, dl);
+    dir[dl] = '\0';
+    DIR *d = opendir(dir);
+    if (!d) {
+        return 0;
+    }
+    int found = 0;
+    struct dirent *e;
+    struct stat st;
+    while (!found && (e = readdir(d)) != NULL) {
+        found =
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            (uint64_t)st.st_dev == f->dev && (uint64_t)st.st_ino == f->ino &&
+            snprintf(path, sizeof(path), "%s/%s", dl > 1 ? dir : "", e->d_name) < (int)sizeof(path);
+    }
+    closedir(d);
+    char *p = found ? strdup(path) : NULL;
+    if (!p) {
+        return 0;
+    }
+    char *old = f->path;
+    f->path = p;
+    struct sl_tail_ident id = f->closed_id;
+    if (sl__tail_file_open(t, f, &id, 0) != 0) {
+        f->fd = -1;
+        f->path = old;
+        free(p);
+        return 0;
+    }
+    sl_clog(t->src->comp, SL_LOG_INFO,
+            "%s is now %s (renamed while closed): reading it to its end from offset %" PRIu64, old,
+            p, f->read_off);
+    free(old);
+    f->gone = 1;
+    f->gone_ms = now;
+    t->pos_dirty = 1;
+    return 1;
+}
+
 void sl__tail_scan(struct tail_ctx *t, int initial)
 {
     t->scan_wanted = 0;
@@ -202,7 +261,9 @@ void sl__tail_scan(struct tail_ctx *t, int initial)
             continue;
         }
         if (f->fd < 0) {
-            sl__tail_file_forget(t, i); /* closed when idle and clean: nothing left to read */
+            if (!reopen_moved(t, f, now)) {
+                sl__tail_file_forget(t, i); /* deleted, or moved out of its directory */
+            }
         } else if (!f->gone) {
             f->gone = 1;
             f->gone_ms = now;

@@ -4,8 +4,9 @@ syslog source → memory channel → kafka sink → embedded broker, read back w
 (record headers carry the event headers). Also: octet-counted and newline frames mixed on one
 connection, truncation counted, invalid lines kept, UDP drops counted when the channel is
 full, UDP and TCP on one port with the client address headers, a private rsyslogd
-forwarding to us (omfwd, TCP, octet-counted), the Flume syslogtcp/syslogudp import. Everything
-on 127.0.0.1 and free ports, bounded waits, processes stopped by PID."""
+forwarding to us (omfwd, TCP, octet-counted), the Flume syslogtcp/syslogudp import, and a
+second channel too small for a whole batch (no duplicates in the first; file_roll sinks, nc).
+Everything on 127.0.0.1 and free ports, bounded waits, processes stopped by PID."""
 import json
 import socket
 import subprocess
@@ -513,3 +514,71 @@ def test_syslog_example_config_is_valid(sluice_bin):
                        capture_output=True, timeout=30)
     assert r.returncode == 0, r.stderr.decode()
     assert "protocol: udp+tcp" in r.stdout.decode()
+
+
+def test_syslog_second_channel_too_small_for_a_batch_no_duplicates(sluice_bin, tmp_path):
+    """Two channels each; the second one's byteCapacity holds a message or a few but not a
+    whole read's batch. c1 commits the batch, the second channel refuses it as too large, and
+    the messages are then put one by one to that channel only: c1 never gets one twice. TCP
+    (sent by nc in large writes) pushes back and loses nothing; a UDP batch (recvmmsg) may
+    lose its copies to c3 while c3 is full (counted), but c1 gets each datagram once."""
+    tport, uport, mport = free_port(), free_udp_port(), free_port()
+    for o in ("out1", "out2", "out3"):
+        (tmp_path / o).mkdir()
+    small = "transactionCapacity: 100, byteCapacityBufferPercentage: 0"
+    cfg = ("agent: {name: a1, drainTimeoutMs: 5000}\nsources:\n"
+           f"  rt:\n    type: syslog\n    protocol: tcp\n    bind: 127.0.0.1\n    port: {tport}\n"
+           "    channels: [c1, c2]\n"
+           f"  ru:\n    type: syslog\n    protocol: udp\n    bind: 127.0.0.1\n    port: {uport}\n"
+           "    channels: [c1, c3]\n"
+           "channels:\n  c1: {type: memory, capacity: 10000, transactionCapacity: 100}\n"
+           f"  c2: {{type: memory, capacity: 10000, byteCapacity: 4000, {small}}}\n"
+           f"  c3: {{type: memory, capacity: 10000, byteCapacity: 1800, {small}}}\n"
+           "sinks:\n" +
+           "".join(f"  k{k}:\n    type: file_roll\n    channel: c{k}\n"
+                   f"    sink.directory: {tmp_path}/out{k}\n    sink.rollInterval: 0\n"
+                   f"    sink.batchSize: {5 if k > 1 else 100}\n" for k in (1, 2, 3)) +
+           f"metrics: {{port: {mport}, bind: 127.0.0.1}}\n")
+    a = Agent(sluice_bin, tmp_path, cfg)
+
+    def out(k):
+        return "".join(p.read_text() for p in sorted((tmp_path / f"out{k}").iterdir())).split("\n")
+
+    try:
+        started(a.start(mport))
+        n = 400
+        data = "".join(f"<13>Jun 15 11:00:00 h t: tcp {i:05d}\n" for i in range(n)).encode()
+        r = subprocess.run(["nc", "-N", "127.0.0.1", str(tport)], input=data,
+                           capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr.decode()
+        nu = 200
+        pad = "u" * 1000  # two of these do not fit in c3 together
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(nu):
+                s.sendto(f"<13>Jun 15 11:00:00 h t: udp {i:05d} {pad}".encode(),
+                         ("127.0.0.1", uport))
+                if i % 50 == 49:
+                    time.sleep(0.02)  # stay under the socket buffer
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            m = scrape_json(mport)
+            if int(m["SOURCE.ru"]["EventReceivedCount"]) >= nu and \
+                    int(m["SOURCE.rt"]["EventAcceptedCount"]) >= n and \
+                    all(m[f"CHANNEL.c{k}"]["ChannelSize"] == "0" for k in (1, 2, 3)):
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)
+        out1, out2, out3 = (sorted(v for v in out(k) if v) for k in (1, 2, 3))
+        tcp = [f"tcp {i:05d}" for i in range(n)]
+        udp = [f"udp {i:05d} {pad}" for i in range(nu)]
+        assert out1 == sorted(tcp + udp), \
+            f"c1: {len(out1)} lines, {len(out1) - len(set(out1))} duplicates"
+        assert out2 == tcp, f"c2: {len(out2)} lines, {len(out2) - len(set(out2))} duplicates"
+        assert len(out3) == len(set(out3)) and set(out3) <= set(udp), \
+            f"c3: {len(out3)} lines, {len(out3) - len(set(out3))} duplicates"
+        m = scrape_json(mport)
+        assert m["SOURCE.rt"]["EventAcceptedCount"] == str(n), m["SOURCE.rt"]
+        assert m["SOURCE.rt"]["EventReadFailCount"] == "0", m["SOURCE.rt"]
+        assert m["SOURCE.ru"]["EventReceivedCount"] == str(nu), m["SOURCE.ru"]
+    finally:
+        assert a.stop() == 0

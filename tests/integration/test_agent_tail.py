@@ -3,8 +3,10 @@ rotated the ways logrotate does: rename, copytruncate, delete-and-create, a reus
 -> tail source -> memory channel -> kafka sink -> a sluice broker, read back with
 kafka-python. Every line carries a sequence number and the test compares line by line: none
 lost, none duplicated (after kill -9, duplicates are exactly the lines past the offset the
-position file had recorded). Also multiline Java stack traces, oversized lines, and bad
-configurations. 127.0.0.1 and free ports, bounded waits, processes stopped by PID."""
+position file had recorded). Also multiline Java stack traces, oversized lines, bad
+configurations, an idle-closed file renamed and then written, and two channels (file_roll
+sinks) where one is full or too small for a whole chunk: each channel gets each line once.
+127.0.0.1 and free ports, bounded waits, processes stopped by PID."""
 import collections
 import json
 import os
@@ -15,7 +17,7 @@ import urllib.request
 
 import pytest
 from agentutil import Agent
-from brokerutil import free_port
+from brokerutil import Broker, free_port
 from kafka import KafkaConsumer, TopicPartition
 
 
@@ -584,3 +586,159 @@ def test_bad_configs(sluice_bin, tmp_path):
                       pos)
     assert rc != 0 and f"position file {tmp_path}/pos.json: not valid JSON at line 1" in out
     assert "fix or delete it" in out, out
+
+
+# ---- two channels, file_roll sinks: what each channel got, without a broker ----------------
+
+@pytest.fixture
+def two_channels(sluice_bin, tmp_path):
+    """Starts agents with start_two_channels; kills what is still running after the test."""
+    agents = []
+    yield lambda *args, **kw: start_two_channels(sluice_bin, tmp_path, agents, *args, **kw)
+    for a in agents:
+        a.stop(signal.SIGKILL)
+
+
+def start_two_channels(sluice_bin, tmp_path, agents, src_extra, c2, k2_batch=1,
+                       rotate_wait=1000, k2=None):
+    """tail -> [c1, c2] -> file_roll sinks writing out1 and out2 (k2 drains slowly: one
+    event and one fsync per batch, so c2 fills while c1 does not), or k2 as given."""
+    for o in ("out1", "out2"):
+        (tmp_path / o).mkdir()
+    mport = free_port()
+    cfg = ("agent: {name: a1, drainTimeoutMs: 5000}\n"
+           f"sources:\n  r1:\n    type: tail\n    channels: [c1, c2]\n"
+           f"    positionFile: {tmp_path}/pos.json\n    writePosInterval: 100\n"
+           f"    pollInterval: 200\n    rotateWait: {rotate_wait}\n" +
+           "".join(f"    {e}\n" for e in src_extra) +
+           "channels:\n  c1: {type: memory, capacity: 10000, transactionCapacity: 100}\n"
+           f"  c2: {c2}\n"
+           f"sinks:\n  k1:\n    type: file_roll\n    channel: c1\n"
+           f"    sink.directory: {tmp_path}/out1\n    sink.rollInterval: 0\n"
+           + (k2 or f"  k2:\n    type: file_roll\n    channel: c2\n"
+              f"    sink.directory: {tmp_path}/out2\n    sink.rollInterval: 0\n"
+              f"    sink.batchSize: {k2_batch}\n") +
+           f"metrics: {{port: {mport}, bind: 127.0.0.1}}\n")
+    a = Agent(sluice_bin, tmp_path, cfg)
+    agents.append(a)
+    a.start(wait_for_port=mport)
+    a.mport = mport
+    wait_log(a, "tailing ")
+    return a
+
+
+def out_lines(d):
+    return "".join(p.read_text() for p in sorted(d.iterdir())).splitlines()
+
+
+def wait_out(tmp_path, n, timeout=30.0, settle=0.8):
+    """Until out1 and out2 hold n lines each, then settle seconds in which more would show."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(len(out_lines(tmp_path / o)) >= n for o in ("out1", "out2")):
+            break
+        time.sleep(0.05)
+    time.sleep(settle)
+    return out_lines(tmp_path / "out1"), out_lines(tmp_path / "out2")
+
+
+def test_two_channels_one_full_multiline_event_flushed_meanwhile(sluice_bin, tmp_path,
+                                                                 two_channels):
+    """c2 is full (its Kafka sink's broker is not up yet) after c1 took a chunk; while the
+    source waits for room, the multiline timer emits the event it held back. Once the broker
+    is up, the retry puts exactly the chunk c1 already has (to c2 only), and the new event
+    goes to both channels after it: none lost in c1, none twice in either."""
+    d = tmp_path / "files"
+    d.mkdir()
+    bport = free_port()
+    a = two_channels(["batchSize: 100", "multiline.pattern: '^E'", "multiline.flushTimeout: 10",
+                      f"filegroups: {{f1: '{d}/app.log'}}"],
+                     "{type: memory, capacity: 120, transactionCapacity: 100}",
+                     k2=f"  k2:\n    type: kafka\n    channel: c2\n    topic: ml2\n"
+                     f"    bootstrap.servers: 127.0.0.1:{bport}\n    acks: 1\n"
+                     "    linger.ms: 1\n")
+    n = 150
+    with open(d / "app.log", "a") as f:
+        f.write("".join(f"E{i:04d}\n" for i in range(n)))
+    wait_log(a, "channel full: stopped reading files")
+    time.sleep(0.5)  # the multiline timer (every 10 ms) emits E0149 while the source waits
+    want = [f"E{i:04d}" for i in range(n)]
+    b = Broker(sluice_bin, tmp_path / "logs", port=bport)
+    c = None
+    try:
+        b.start()
+        c = Consumer(b.bootstrap, "ml2")
+        expect_exactly(c.wait_for(n), want)
+        deadline = time.monotonic() + 10
+        while len(out_lines(tmp_path / "out1")) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        expect_exactly(out_lines(tmp_path / "out1"), want)
+        assert a.stop() == 0
+    finally:
+        if c:
+            c.close()
+        b.stop()
+
+
+def test_two_channels_second_too_small_for_a_chunk(sluice_bin, tmp_path, two_channels):
+    """c2's byteCapacity is below a whole chunk but above one event: c2 refuses the chunk
+    (too large) after c1 committed it; the events are then put one by one to c2 only, never
+    again to c1. One line longer than c2's byteCapacity is dropped from c2 alone."""
+    d = tmp_path / "files"
+    d.mkdir()
+    n = 300
+    big = 150
+    with open(d / "app.log", "w") as f:
+        for i in range(n):
+            f.write(line("z", i) if i != big else "z-big " + "y" * 3000 + "\n")
+    a = two_channels(["batchSize: 100", f"filegroups: {{f1: '{d}/app.log'}}"],
+                     "{type: memory, capacity: 1000, transactionCapacity: 100, "
+                     "byteCapacity: 1500, byteCapacityBufferPercentage: 0}", k2_batch=5)
+    want = [line("z", i)[:-1] for i in range(n) if i != big]
+    out1, out2 = wait_out(tmp_path, n - 1)
+    expect_exactly(out1, want + ["z-big " + "y" * 3000])
+    expect_exactly(out2, want)
+    m = metrics(a.mport)
+    assert m["EventReadFailCount"] == "1", m
+    assert "does not fit in channel c2: dropped there and in the channels after it" in \
+        a.log_text()
+    assert a.stop() == 0
+
+
+def test_idle_closed_file_renamed_then_written(sluice_bin, tmp_path, two_channels):
+    """A file closed by idleTimeout is renamed by a rotation while its writer still holds it
+    open and appends a last line a moment later: the source finds it under its new name in
+    the same directory, reopens it and reads it to its end; the new file is read too."""
+    d = tmp_path / "files"
+    d.mkdir()
+    a = two_channels(["idleTimeout: 300", f"filegroups: {{f1: '{d}/app.log'}}"],
+                     "{type: memory, capacity: 1000, transactionCapacity: 100}",
+                     rotate_wait=3000)
+    with open(d / "app.log", "a") as app:
+        app.write("line1\n")
+        app.flush()
+        wait_out(tmp_path, 1, settle=0)  # read and committed
+        deadline = time.monotonic() + 10
+        while metrics(a.mport)["FileOpenCount"] != "0" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert metrics(a.mport)["FileOpenCount"] == "0"  # idle-closed
+        os.rename(d / "app.log", d / "app.log.1")
+        deadline = time.monotonic() + 10  # until the source has seen the rename
+        while "renamed while closed" not in a.log_text() and \
+                "done (rotated away" not in a.log_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        app.write("line2-after-rename\n")  # the writer has not reopened its log yet
+        app.flush()
+    with open(d / "app.log", "a") as app:
+        app.write("line3-new-file\n")
+    out1, out2 = wait_out(tmp_path, 3)
+    want = ["line1", "line2-after-rename", "line3-new-file"]
+    expect_exactly(out1, want)
+    expect_exactly(out2, want)
+    # Read to its end, then forgotten rotateWait after its last growth.
+    deadline = time.monotonic() + 10
+    while metrics(a.mport)["FileTrackedCount"] != "1" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert metrics(a.mport)["FileTrackedCount"] == "1"
+    assert a.stop() == 0

@@ -8,9 +8,12 @@
  * repair at open (crash), without losing the batches after it; disk full (ENOSPC injected
  * through store/io.c) refuses the put, keeps earlier events and recovers; a failed fsync
  * stops puts; minimumRequiredSpace refuses puts; segments behind the cursor are deleted; two
- * channels on one directory are refused; config errors.
+ * channels on one directory are refused; config errors. Also: more corrupt batches in one
+ * read than the decoder's skip list holds; the new cursor file's directory fsync; rollback
+ * without memory; a refill waking a second waiting sink.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +31,7 @@
 #include "agent/plugin.h"
 #include "agent/registry.h"
 #include "channels/file/file.h"
+#include "channels/file/file_int.h"
 #include "common/sl_macros.h"
 #include "store/io.h"
 #include "testutil.h"
@@ -43,6 +47,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     sl_io_fault_clear();
+    sl_fc_test_nomem = 0;
+    sl_fc_test_refill_hook = NULL;
     tu_rmtree(g_dir);
     free(g_dir);
     return 0;
@@ -422,6 +428,151 @@ static void test_corrupt_header_in_old_segment_after_clean_stop(void **state)
     chan_free(c);
 }
 
+/* More separate skipped ranges in one read than the decoder keeps at a time (every other
+ * batch corrupt): the read resumes after the last decoded batch, so every valid event is
+ * delivered and only the corrupt ones are counted. */
+static void test_many_corrupt_batches_in_one_read(void **state)
+{
+    const char *cfg = "capacity: 1000\ntransactionCapacity: 100\n";
+    struct sl_channel *c = chan_new(cfg);
+    for (int i = 0; i < 61; i++) {
+        assert_int_equal(put_range(c, i, 1, 50, 0), 0);
+    }
+    chan_free(c);
+    char seg[PATH_MAX];
+    last_segment(seg, sizeof(seg), 0);
+    FILE *fp = fopen(seg, "r+b");
+    assert_non_null(fp);
+    long at = 0;
+    for (int i = 0; i < 61; i++) { /* the last one stays valid: not a torn tail */
+        uint8_t hdr[12];
+        fseek(fp, at, SEEK_SET);
+        assert_int_equal(fread(hdr, 1, 12, fp), 12);
+        long len = (long)sl_load_be32(hdr + 8);
+        if (i % 2) {
+            long flip = at + 12 + len - 3; /* inside the last record: the CRC fails */
+            fseek(fp, flip, SEEK_SET);
+            int ch = fgetc(fp);
+            fseek(fp, flip, SEEK_SET);
+            fputc(ch ^ 0x55, fp);
+        }
+        at += 12 + len;
+    }
+    fclose(fp);
+    c = chan_new(cfg);
+    for (int i = 0; i <= 60; i += 2) {
+        assert_int_equal(take_expect(c, i, 1, 1, NULL), 1);
+    }
+    assert_int_equal(take_expect(c, 61, 10, 1, NULL), 0);
+    struct sl_file_chan_stats st = fstats(c);
+    assert_int_equal(st.corrupt_events, 30);
+    assert_int_equal(st.size, 0);
+    chan_free(c);
+}
+
+/* A new cursor file is made durable with its directory: the directory fsync is done (and
+ * its failure reported) before the open returns. */
+static void test_cursor_created_with_directory_fsync(void **state)
+{
+    struct sl_fc_cursor cur;
+    int64_t off = -1;
+    int clean = -1;
+    struct sl_err err = {0};
+    sl_io_fault_set(SL_IO_FSYNC, 0, EIO, 0, 1);
+    assert_int_equal(sl_fc_cursor_open(&cur, g_dir, 1, &off, &clean, &err), -EIO);
+    assert_non_null(strstr(err.msg, "take-cursor"));
+    sl_io_fault_clear();
+    assert_int_equal(sl_fc_cursor_open(&cur, g_dir, 1, &off, &clean, &err), 0);
+    assert_int_equal(off, 0);
+    assert_int_equal(sl_fc_cursor_write(&cur, 42, 1), 0);
+    sl_fc_cursor_close(&cur);
+    sl_io_fault_set(SL_IO_FSYNC, 0, EIO, 0, 1); /* an existing cursor: no directory fsync */
+    assert_int_equal(sl_fc_cursor_open(&cur, g_dir, 1, &off, &clean, &err), 0);
+    sl_io_fault_clear();
+    assert_int_equal(off, 42);
+    assert_int_equal(clean, 1);
+    sl_fc_cursor_close(&cur);
+}
+
+/* A rollback needs no memory: the room to put taken events back is reserved when they are
+ * taken, so a rollback under memory pressure still returns every event (none destroyed and
+ * left behind the cursor until a restart), and a take hands out no more events than it could
+ * reserve that room for. */
+static void test_rollback_without_memory(void **state)
+{
+    struct sl_channel *c = chan_new("capacity: 1000\ntransactionCapacity: 300\n");
+    assert_int_equal(put_range(c, 0, 300, 0, 0), 0);
+    struct sl_chan_tx a;
+    assert_int_equal(take_expect(c, 0, 80, 0, &a), 80);
+    sl_fc_test_nomem = 1;
+    sl_chan_rollback(&a);
+    struct sl_chan_tx b;
+    sl_chan_begin(c, 1, &b);
+    /* Only as many as there is room to put back: fewer than all 300, in order. */
+    size_t got = sl_chan_take(&b, 300, 0);
+    assert_true(got >= 80 && got < 300);
+    for (size_t i = 0; i < got; i++) {
+        assert_int_equal(ev_int(b.evs[i]), (int)i);
+    }
+    sl_chan_rollback(&b);
+    sl_fc_test_nomem = 0;
+    assert_int_equal(take_expect(c, 0, 300, 1, NULL), 300);
+    assert_int_equal(fstats(c).size, 0);
+    chan_free(c);
+}
+
+/* Two sinks on one channel: one waits while the other refills the read-ahead; the refill
+ * wakes it when done, it does not sleep out its whole wait. */
+static sem_t refill_started;
+static void slow_refill(void)
+{
+    sem_post(&refill_started);
+    usleep(300 * 1000); /* the other sink comes in and waits meanwhile */
+}
+
+struct taker {
+    struct sl_channel *c;
+    size_t max, got;
+    int64_t wait_ms, took_ms;
+    struct sl_chan_tx tx;
+};
+
+static void *taker_main(void *arg)
+{
+    struct taker *t = arg;
+    int64_t t0 = sl_mono_ms();
+    sl_chan_begin(t->c, 1, &t->tx);
+    t->got = sl_chan_take(&t->tx, t->max, t->wait_ms);
+    t->took_ms = sl_mono_ms() - t0;
+    return NULL;
+}
+
+static void test_refill_wakes_other_taker(void **state)
+{
+    struct sl_channel *c = chan_new("capacity: 1000\ntransactionCapacity: 100\n");
+    assert_int_equal(put_range(c, 0, 100, 0, 0), 0);
+    assert_int_equal(put_range(c, 100, 100, 0, 0), 0);
+    sem_init(&refill_started, 0, 0);
+    sl_fc_test_refill_hook = slow_refill;
+    struct taker a = {c, 1, 0, 0, 0, {0}}, b = {c, 10, 0, 4000, 0, {0}};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, taker_main, &a);
+    sem_wait(&refill_started);
+    sl_fc_test_refill_hook = NULL;
+    pthread_create(&tb, NULL, taker_main, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.got, 1);
+    assert_int_equal(b.got, 10);
+    /* Woken by the refill (~0.3 s), not by the end of its 4 s wait. */
+    assert_true(b.took_ms < 2000);
+    sl_chan_commit(&a.tx);
+    sl_chan_commit(&b.tx);
+    assert_int_equal(fstats(c).size, 189);
+    sem_destroy(&refill_started);
+    chan_free(c);
+}
+
 static void test_segments_deleted_behind_cursor(void **state)
 {
     struct sl_channel *c =
@@ -670,6 +821,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_header_in_old_segment_after_clean_stop, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_many_corrupt_batches_in_one_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_created_with_directory_fsync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_without_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refill_wakes_other_taker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_deleted_behind_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capacity_and_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_sinks_one_failing, setup, teardown),

@@ -2,10 +2,13 @@
  * test_file_roll.c - the file_roll sink: Flume's file names (<prefix><start ms>-<n>[.ext]),
  * body + newline per event, files created only when an event comes, rolling by sink.rollSize
  * (a batch never split) and by sink.rollInterval (also while idle), the directory created
- * when missing, an unwritable directory refused at start, and bad keys refused at bind.
+ * when missing, a failed fdatasync or directory fsync (injected through store/io.c) moving
+ * the retry to a new file, an unwritable directory refused at start, and bad keys refused at
+ * bind.
  */
 /* clang-format off */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 
 #include "agent/registry.h"
 #include "common/sl_macros.h"
+#include "store/io.h"
 #include "testutil.h"
 
 struct fixture {
@@ -227,6 +231,39 @@ static void test_roll_by_interval_also_when_idle(void **state)
     sink_free(f);
 }
 
+/* After a failed fdatasync (or directory fsync) the file is not trusted again (the kernel
+ * may have dropped its dirty pages, so a later fsync proves nothing): the retry goes to a new
+ * file. The failed batch was cut back out of the old one. */
+static void test_sync_failure_moves_to_a_new_file(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    assert_int_equal(sink_new(f, "sink.rollInterval: 0\n", &err), 0);
+    assert_int_equal(f->s.ops->start(&f->s, &err), 0);
+    sl_io_fault_set(SL_IO_FSYNC, 1, EIO, 0, 1); /* the directory's fsync for file 1 */
+    assert_int_equal(deliver(f, 0, 2, 8), -EIO);
+    assert_int_equal(deliver(f, 0, 2, 8), SL_OK); /* file 2; the emptied file 1 is gone */
+    sl_io_fault_set(SL_IO_FSYNC, 0, EIO, 0, 1);   /* the fdatasync of file 2 */
+    assert_int_equal(deliver(f, 2, 2, 8), -EIO);
+    assert_int_equal(deliver(f, 2, 2, 8), SL_OK); /* file 3 */
+    sl_io_fault_clear();
+    f->s.ops->stop(&f->s);
+    char *names[8];
+    assert_int_equal(list(f->dir, names, 8), 2);
+    const char *want[2] = {"line0000\nline0001\n", "line0002\nline0003\n"};
+    for (int i = 0; i < 2; i++) {
+        char suffix[16];
+        snprintf(suffix, sizeof(suffix), "-%d", i + 2);
+        assert_non_null(strstr(names[i], suffix));
+        size_t len;
+        char *text = slurp(f->dir, names[i], &len);
+        assert_string_equal(text, want[i]);
+        free(text);
+        free(names[i]);
+    }
+    sink_free(f);
+}
+
 static void test_unwritable_directory_and_bad_keys(void **state)
 {
     struct fixture *f = *state;
@@ -265,6 +302,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_names_and_text_serializer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roll_by_size_keeps_batches_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roll_by_interval_also_when_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_failure_moves_to_a_new_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_directory_and_bad_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

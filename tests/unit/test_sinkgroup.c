@@ -3,7 +3,9 @@
  * (order, penalties doubling to the cap, winning back, rotation, backoff, random spread),
  * one group turn at a time over a real memory channel with fake sinks (a failed batch is
  * rolled back and goes out through the next sink in order, nothing lost; a pipelined sink
- * works inside a group), and the `sinkgroups:` section's errors with line and column.
+ * works inside a group), the group's thread at stop (drain deadline checked after every
+ * batch, a durable channel's backlog left in place), and the `sinkgroups:` section's errors
+ * with line and column.
  */
 /* clang-format off */
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 
 #include "agent/agent.h"
 #include "agent/sinkgroup.h"
+#include "common/sl_macros.h"
 
 /* ---- the processor, by hand ----------------------------------------------------------- */
 
@@ -442,6 +445,46 @@ static void test_load_balance_turns_and_pipelined_member(void **state)
     free_agent(a, &doc);
 }
 
+/* The group's thread at shutdown: a memory channel is drained, but only until the drain
+ * deadline (checked after every batch, not only after failures); a durable channel keeps
+ * its backlog, no new batch is taken once stopping. */
+static void test_stop_deadline_and_durable_backlog(void **state)
+{
+    struct sl_yaml_doc doc;
+    struct sl_agent *a = group_agent("sinkgroups:\n"
+                                     "  g1: {sinks: [k1, k2], processor: {type: failover}}\n",
+                                     &doc);
+    struct sl_sinkgroup *g = &a->groups[0];
+    struct sl_channel *c = a->sinks[0].channel;
+    put_lines(c, 0, 90);
+    g->stopping = 1;
+    g->abort_at_ms = sl_mono_ms() + 60000;
+    sl_sinkgroup_main(g); /* deadline far: a memory channel is drained */
+    assert_int_equal(chan_size(c), 0);
+    assert_all_once(0, 90);
+
+    put_lines(c, 90, 180);
+    g->abort_at_ms = sl_mono_ms() - 1; /* the deadline passed: no further batch */
+    sl_sinkgroup_main(g);
+    assert_int_equal(chan_size(c), 90);
+    assert_int_equal(recs[0].n + recs[1].n, 90);
+
+    struct sl_channel_ops durable_ops = *c->ops;
+    durable_ops.durable = 1;
+    const struct sl_channel_ops *mem_ops = c->ops;
+    c->ops = &durable_ops;
+    g->abort_at_ms = sl_mono_ms() + 60000;
+    sl_sinkgroup_main(g); /* durable: the backlog stays for the next start */
+    assert_int_equal(chan_size(c), 90);
+    assert_int_equal(recs[0].n + recs[1].n, 90);
+    c->ops = mem_ops;
+
+    g->stopping = 0;
+    assert_int_equal(step(g), 1); /* nothing was lost or left taken */
+    assert_int_equal(chan_size(c), 80);
+    free_agent(a, &doc);
+}
+
 /* ---- configuration errors ---------------------------------------------------------------- */
 
 static void bad(const char *groups, int line, int col, const char *msg)
@@ -549,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_load_balance_random),
         cmocka_unit_test(test_failover_turns_keep_every_event),
         cmocka_unit_test(test_load_balance_turns_and_pipelined_member),
+        cmocka_unit_test(test_stop_deadline_and_durable_backlog),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_config_ok_and_default_group),
     };
