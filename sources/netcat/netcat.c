@@ -59,7 +59,10 @@ struct nc_ctx {
     struct nc_conn **owner;
     size_t head, n, cap;
     size_t next_chan;
+    size_t inflight;   /* events in the chunk being retried (0 = none) */
     size_t chunk_max;  /* 0 = transactionCapacity; less after a chunk was too large */
+    size_t split_n;    /* events of a refused chunk still to put from split_chan on */
+    size_t split_chan;
     size_t pend_bytes; /* body bytes queued since the queue was last empty */
     int paused;
     int stopping;
@@ -227,35 +230,62 @@ static void queue_drop_front(struct nc_ctx *nc, size_t k, int ok)
     }
 }
 
-/* Commit the queue. Returns 0 when it is empty, SL_ERETRY when a channel is full. */
+/*
+ * Commit the queue. Returns 0 when it is empty, SL_ERETRY when a channel is full.
+ *
+ * A chunk some channels took before another one was full (SL_ERETRY at next_chan > 0) is
+ * retried as exactly that chunk from next_chan on: lines queued meanwhile wait behind it and
+ * go to every channel in a later chunk. A chunk refused as too large by the first channel is
+ * halved until the pieces fit or a line is alone. One refused by channel c > 0 is put again
+ * one line at a time from channel c on, since the channels before c hold all of it already;
+ * with a channel selector the lines start at the first channel again (those channels then
+ * get them twice: the selector hands each event's original to its last required channel of
+ * the put, and a put starting after that channel would never hand it over).
+ */
 static int queue_flush(struct nc_ctx *nc)
 {
     struct sl_source *s = nc->src;
     size_t txcap = sl_source_tx_capacity(s);
     while (nc->head < nc->n) {
-        size_t chunk = SL_MIN(nc->n - nc->head, nc->chunk_max ? nc->chunk_max : txcap);
+        if (nc->inflight == 0) {
+            nc->inflight = SL_MIN(nc->n - nc->head, nc->chunk_max ? nc->chunk_max : txcap);
+            nc->next_chan = 0;
+            if (nc->split_n) {
+                nc->inflight = SL_MIN(nc->inflight, nc->split_n);
+                nc->next_chan = nc->split_chan;
+            }
+        }
+        size_t chunk = nc->inflight;
         int rc = sl_source_put(s, nc->pend + nc->head, chunk, &nc->next_chan);
         if (rc == SL_ERETRY) {
             return SL_ERETRY;
         }
+        size_t at = nc->next_chan; /* on an error: the channel that refused the chunk */
+        nc->inflight = 0;
         nc->next_chan = 0;
+        nc->split_n -= SL_MIN(nc->split_n, chunk);
         if (rc == 0) {
             __atomic_add_fetch(&s->accepted, chunk, __ATOMIC_RELAXED);
             queue_drop_front(nc, chunk, 1);
             continue;
         }
         if (chunk > 1) {
-            /* Too many bytes for the channel at once, or one line too large: halve until
-             * the chunks fit or the line is alone. */
-            nc->chunk_max = chunk / 2;
+            if (at == 0) {
+                nc->chunk_max = chunk / 2;
+            } else {
+                nc->chunk_max = 1;
+                nc->split_n = chunk;
+                nc->split_chan = s->selector ? 0 : at;
+            }
             continue;
         }
-        /* This line can never fit in the channel (byteCapacity). */
+        /* This line can never fit in channel at (byteCapacity). */
         struct sl_event *ev = nc->pend[nc->head];
         struct nc_conn *c = nc->owner[nc->head];
         CNT(s->failed);
-        sl_clog(s->comp, SL_LOG_WARN, "line of %zu bytes does not fit in the channel: rejected",
-                ev->len);
+        sl_clog(s->comp, SL_LOG_WARN, "line of %zu bytes does not fit in channel %s: rejected%s",
+                ev->len, at < s->nchannels ? s->channels[at]->name : "?",
+                at ? " there and in the channels after it" : "");
         if (nc->ack) {
             const char *msg = "FAILED: Event exceeds the channel's byteCapacity\n";
             reply(c, msg, strlen(msg), 1);
@@ -264,6 +294,7 @@ static int queue_flush(struct nc_ctx *nc)
         queue_drop_front(nc, 1, 0);
     }
     nc->chunk_max = 0;
+    nc->split_n = 0;
     return 0;
 }
 

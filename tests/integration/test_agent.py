@@ -553,3 +553,46 @@ def test_agent_logger_and_null_sinks_without_acks(sluice_bin, tmp_path):
     assert 'body: 7 bytes "event"...' in log
     # Replicated to both channels; the null sink drained its copy in batches of 5.
     assert "[sink:null:drop] stopped: EventDrainAttemptCount=30 EventDrainSuccessCount=30" in log
+
+
+def test_agent_netcat_second_channel_too_small_for_a_chunk_no_duplicates(sluice_bin, tmp_path):
+    """netcat → [c1, c2]; c2's byteCapacity holds a few lines but not a whole chunk. c1 commits
+    each chunk, c2 refuses it as too large, and the lines then go to c2 one by one: c1 never
+    gets a line twice, c2 gets every line once, and every line is acknowledged once."""
+    port, mport = free_port(), free_port()
+    for o in ("out1", "out2"):
+        (tmp_path / o).mkdir()
+    cfg = ("agent: {name: a1, drainTimeoutMs: 5000}\nsources:\n"
+           f"  r1:\n    type: netcat\n    bind: 127.0.0.1\n    port: {port}\n"
+           "    ack-every-event: true\n    channels: [c1, c2]\n"
+           "channels:\n  c1: {type: memory, capacity: 10000, transactionCapacity: 100}\n"
+           "  c2: {type: memory, capacity: 10000, transactionCapacity: 100, byteCapacity: 4000,"
+           " byteCapacityBufferPercentage: 0}\n"
+           "sinks:\n" +
+           "".join(f"  k{k}:\n    type: file_roll\n    channel: c{k}\n"
+                   f"    sink.directory: {tmp_path}/out{k}\n    sink.rollInterval: 0\n"
+                   f"    sink.batchSize: {5 if k > 1 else 100}\n" for k in (1, 2)) +
+           f"metrics: {{port: {mport}, bind: 127.0.0.1}}\n")
+    a = Agent(sluice_bin, tmp_path, cfg)
+
+    def out(k):
+        text = "".join(p.read_text() for p in sorted((tmp_path / f"out{k}").iterdir()))
+        return sorted(v for v in text.split("\n") if v)
+
+    try:
+        a.start(port)
+        n = 600
+        data = "".join(f"line {i:05d} {'x' * 30}\n" for i in range(n)).encode()
+        r = subprocess.run(["nc", "-N", "127.0.0.1", str(port)], input=data,
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr.decode()
+        assert r.stdout.decode().split() == ["OK"] * n
+        want = sorted(f"line {i:05d} {'x' * 30}" for i in range(n))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (out(1) != want or out(2) != want):
+            time.sleep(0.2)
+        o1, o2 = out(1), out(2)
+        assert o1 == want, f"c1: {len(o1)} lines, {len(o1) - len(set(o1))} duplicates"
+        assert o2 == want, f"c2: {len(o2)} lines, {len(o2) - len(set(o2))} duplicates"
+    finally:
+        assert a.stop() == 0
