@@ -59,9 +59,9 @@ struct nc_ctx {
     struct nc_conn **owner;
     size_t head, n, cap;
     size_t next_chan;
-    size_t inflight;   /* events in the chunk being retried (0 = none) */
-    size_t chunk_max;  /* 0 = transactionCapacity; less after a chunk was too large */
-    size_t split_n;    /* events of a refused chunk still to put from split_chan on */
+    size_t inflight;  /* events in the chunk being retried (0 = none) */
+    size_t chunk_max; /* 0 = transactionCapacity; less after a chunk was too large */
+    size_t split_n;   /* events of a refused chunk still to put from split_chan on */
     size_t split_chan;
     size_t pend_bytes; /* body bytes queued since the queue was last empty */
     int paused;
