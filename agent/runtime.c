@@ -163,13 +163,7 @@ int sl_sink_aborting(struct sl_sink *s)
 static void sink_sleep(struct sl_sink *s, int64_t ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    sl_mono_deadline(&until, ms);
     pthread_mutex_lock(&s->mu);
     if (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
         pthread_cond_timedwait(&s->cond, &s->mu, &until);

@@ -317,13 +317,7 @@ static void group_sleep(struct sl_sinkgroup *g, int64_t ms)
         ms = SL_MIN(ms, SL_MAX(left, 1));
     }
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    sl_mono_deadline(&until, ms);
     pthread_mutex_lock(&g->mu);
     if (stopping || !__atomic_load_n(&g->stopping, __ATOMIC_ACQUIRE)) {
         pthread_cond_timedwait(&g->cond, &g->mu, &until);

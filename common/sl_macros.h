@@ -67,4 +67,17 @@ static inline int64_t sl_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* *ts = ms from now on CLOCK_MONOTONIC, for pthread_cond_timedwait on a condition variable
+ * created with pthread_condattr_setclock(CLOCK_MONOTONIC). */
+static inline void sl_mono_deadline(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
 #endif

@@ -147,17 +147,6 @@ static const struct sl_conf_map fc_conf[] = {
 
 /* ---- small helpers ---- */
 
-static void deadline_after(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 static size_t ptr_hash(const void *p, size_t mask)
 {
     uint64_t x = (uint64_t)(uintptr_t)p;
@@ -802,7 +791,7 @@ static int fc_commit_put(struct sl_channel *c, struct sl_event **evs, size_t n, 
         wait_ms = f->keep_alive_s * 1000;
     }
     struct timespec until;
-    deadline_after(&until, wait_ms);
+    sl_mono_deadline(&until, wait_ms);
     pthread_mutex_lock(&f->mu);
     int rc = ensure_open(c);
     if (rc == 0 && f->failed) {
@@ -1027,7 +1016,7 @@ static size_t fc_take(struct sl_channel *c, struct sl_event **out, size_t max, i
 {
     struct fc_ctx *f = c->ctx;
     struct timespec until;
-    deadline_after(&until, wait_ms > 0 ? wait_ms : 0);
+    sl_mono_deadline(&until, wait_ms > 0 ? wait_ms : 0);
     size_t n = 0;
     pthread_mutex_lock(&f->mu);
     if (ensure_open(c) != 0) {

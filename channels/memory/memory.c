@@ -104,17 +104,6 @@ static void mem_fini(struct sl_channel *c)
     pthread_cond_destroy(&m->not_full);
 }
 
-static void deadline_after(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 static int fits(const struct mem_ctx *m, size_t n, uint64_t bytes)
 {
     return m->held + n <= (size_t)m->capacity &&
@@ -132,7 +121,7 @@ static int mem_commit_put(struct sl_channel *c, struct sl_event **evs, size_t n,
         wait_ms = m->keep_alive_s * 1000;
     }
     struct timespec until;
-    deadline_after(&until, wait_ms);
+    sl_mono_deadline(&until, wait_ms);
     pthread_mutex_lock(&m->mu);
     while (!fits(m, n, bytes)) {
         int rc = 0;
@@ -170,7 +159,7 @@ static size_t mem_take(struct sl_channel *c, struct sl_event **out, size_t max, 
     pthread_mutex_lock(&m->mu);
     if (m->count == 0 && wait_ms > 0) {
         struct timespec until;
-        deadline_after(&until, wait_ms);
+        sl_mono_deadline(&until, wait_ms);
         m->take_waiters++;
         pthread_cond_timedwait(&m->not_empty, &m->mu, &until);
         m->take_waiters--;
