@@ -541,7 +541,12 @@ int sl_selector_put(struct sl_source *s, struct sl_event **evs, size_t n, size_t
                 last = nch + c;
             }
         }
-        /* Hand the original over only where nothing after it can fail the put. */
+        /* Hand the original over only where nothing after it can fail the put, and never to
+         * a channel before *next_chan: this put does not visit those (a source putting part
+         * of a chunk again after a later channel refused it holds copies there already). */
+        if (last != SIZE_MAX && last < *next_chan) {
+            last = SIZE_MAX;
+        }
         sel->last[i] = last != SIZE_MAX && (!any_req || last >= last_req) ? last : SIZE_MAX;
     }
     for (size_t c = *next_chan; c < nch; c++) {

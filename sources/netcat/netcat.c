@@ -237,10 +237,8 @@ static void queue_drop_front(struct nc_ctx *nc, size_t k, int ok)
  * retried as exactly that chunk from next_chan on: lines queued meanwhile wait behind it and
  * go to every channel in a later chunk. A chunk refused as too large by the first channel is
  * halved until the pieces fit or a line is alone. One refused by channel c > 0 is put again
- * one line at a time from channel c on, since the channels before c hold all of it already;
- * with a channel selector the lines start at the first channel again (those channels then
- * get them twice: the selector hands each event's original to its last required channel of
- * the put, and a put starting after that channel would never hand it over).
+ * one line at a time from channel c on, since the channels before c hold all of it already
+ * (with a selector too: a put from channel c on hands no original to a channel before c).
  */
 static int queue_flush(struct nc_ctx *nc)
 {
@@ -275,7 +273,7 @@ static int queue_flush(struct nc_ctx *nc)
             } else {
                 nc->chunk_max = 1;
                 nc->split_n = chunk;
-                nc->split_chan = s->selector ? 0 : at;
+                nc->split_chan = at;
             }
             continue;
         }

@@ -309,9 +309,8 @@ static void drop_front(struct sy_conn *c, size_t n)
  * from next_chan on. A chunk channel c refuses as too large (SL_ETOOLARGE: one of its
  * messages can never fit) is put again one message at a time from channel c on, as the
  * channels before c hold all of it already; a message that does not fit alone is dropped
- * there and in the channels after c. With a channel selector the pieces start at the first
- * channel again (the channels before c then get them twice): the selector hands a message's
- * original to its last required channel in the put, which a put starting after it would skip.
+ * there and in the channels after c (with a selector too: a put from channel c on hands no
+ * original to a channel before c).
  */
 static int conn_flush(struct sy_conn *c)
 {
@@ -343,7 +342,7 @@ static int conn_flush(struct sy_conn *c)
         if (chunk > 1) {
             c->chunk_max = 1; /* one of them is too large: find it */
             c->split_n = chunk;
-            c->split_chan = s->selector ? 0 : at;
+            c->split_chan = at;
             continue;
         }
         CNT(s->failed);
@@ -789,7 +788,7 @@ static void dgram_put(struct sy_ctx *sy, struct sl_event **evs, size_t n)
         if (chunk > 1) {
             chunk_max = 1; /* one of them is too large: put them one by one from next_chan */
             split_n = chunk;
-            split_chan = s->selector ? 0 : next_chan; /* as in conn_flush */
+            split_chan = next_chan; /* as in conn_flush */
             continue;
         }
         CNT(s->failed);

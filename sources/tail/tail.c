@@ -383,10 +383,8 @@ static void parse(struct tail_ctx *t, struct tail_file *f, const char *p, size_t
  * retried as exactly that chunk from next_chan on: events queued meanwhile (a multiline event
  * flushed by its timer, a file's last line at rotation) wait behind it and go to every
  * channel in a later chunk. A chunk channel c refuses as too large (SL_ETOOLARGE) is put
- * again one event at a time, from channel c on: the channels before c hold all of it already.
- * With a channel selector the pieces start at the first channel again (the channels before c
- * then get them twice): the selector hands each event's original to its last required channel
- * in the put, and a put starting after that channel would never hand it over.
+ * again one event at a time, from channel c on: the channels before c hold all of it already
+ * (with a selector too: a put from channel c on hands no original to a channel before c).
  */
 static int file_flush(struct tail_ctx *t, struct tail_file *f)
 {
@@ -421,7 +419,7 @@ static int file_flush(struct tail_ctx *t, struct tail_file *f)
         if (chunk > 1) {
             f->chunk_max = 1; /* one of them can never fit: find it */
             f->split_n = chunk;
-            f->split_chan = s->selector ? 0 : at;
+            f->split_chan = at;
             continue;
         }
         CNT(s->failed);
