@@ -112,6 +112,52 @@ void sl_chan_rollback(struct sl_chan_tx *tx)
     tx_fini(tx);
 }
 
+int sl_source_put_next(struct sl_source *s, struct sl_put_state *ps, struct sl_event **evs,
+                       size_t n, size_t max, size_t *done, size_t *at)
+{
+    *done = 0;
+    if (ps->inflight == 0) {
+        size_t cap = sl_source_tx_capacity(s);
+        if (max && max < cap) {
+            cap = max;
+        }
+        ps->inflight = SL_MIN(n, ps->chunk_max ? ps->chunk_max : cap);
+        ps->next_chan = 0;
+        if (ps->split_n) {
+            ps->inflight = SL_MIN(ps->inflight, ps->split_n);
+            ps->next_chan = ps->split_chan;
+        }
+    }
+    size_t chunk = ps->inflight;
+    int rc = sl_source_put(s, evs, chunk, &ps->next_chan);
+    if (rc == SL_ERETRY) {
+        return SL_ERETRY;
+    }
+    *at = ps->next_chan; /* on an error: the channel that refused the chunk */
+    ps->inflight = 0;
+    ps->next_chan = 0;
+    ps->split_n -= SL_MIN(ps->split_n, chunk);
+    if (rc != 0 && chunk > 1) {
+        if (*at == 0) {
+            ps->chunk_max = chunk / 2;
+        } else {
+            ps->chunk_max = 1;
+            ps->split_n = chunk;
+            ps->split_chan = *at;
+        }
+        return 0;
+    }
+    if (chunk == n) { /* the queue is empty now */
+        ps->chunk_max = 0;
+        ps->split_n = 0;
+    }
+    if (rc != 0) {
+        return SL_ETOOLARGE;
+    }
+    *done = chunk;
+    return 0;
+}
+
 size_t sl_source_tx_capacity(const struct sl_source *s)
 {
     size_t cap = SIZE_MAX;

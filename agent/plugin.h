@@ -188,6 +188,36 @@ struct sl_source {
  */
 int sl_source_put(struct sl_source *s, struct sl_event **evs, size_t n, size_t *next_chan);
 
+/*
+ * The commit state of a source's queue of events, for sl_source_put_next. Zeroed to start;
+ * kept by the source between calls (one per queue: a connection, a file, the netcat queue).
+ */
+struct sl_put_state {
+    size_t inflight;  /* events in the chunk being retried (0 = none) */
+    size_t next_chan; /* the channels before it hold that chunk */
+    size_t chunk_max; /* 0 = the transaction size; less after a chunk was too large */
+    size_t split_n;   /* events of a refused chunk still to put from split_chan on */
+    size_t split_chan;
+};
+
+/*
+ * Put the next chunk of the queue evs[0..n) (n > 0, at most max events; 0 = the smallest
+ * transactionCapacity) with sl_source_put. Returns
+ *  0            *done events from the front are in every channel (the source drops them from
+ *               its queue; they may be 0: call again),
+ *  SL_ERETRY    a channel is full: call again later with the same front of the queue,
+ *  SL_ETOOLARGE evs[0] can never fit in channel *at (nor, then, in the ones after it): the
+ *               source drops and destroys it (channels before *at hold copies).
+ * A chunk some channels took before another one was full is retried as exactly that chunk
+ * from that channel on: events queued meanwhile wait behind it and go to every channel in a
+ * later chunk. A chunk refused as too large by the first channel is halved until the pieces
+ * fit or an event is alone; one refused by channel c > 0 is put again one event at a time
+ * from channel c on, since the channels before c hold all of it already (sl_source_put hands
+ * no original to a channel before *next_chan).
+ */
+int sl_source_put_next(struct sl_source *s, struct sl_put_state *ps, struct sl_event **evs,
+                       size_t n, size_t max, size_t *done, size_t *at);
+
 /* The smallest transactionCapacity of s's channels. */
 size_t sl_source_tx_capacity(const struct sl_source *s);
 

@@ -54,15 +54,11 @@ struct nc_ctx {
     size_t handles;        /* open handles: server, timer, check, connections */
     /* The queue: lines read, not yet committed to every channel, in arrival order; owner[i]
      * is the connection line pend[i] came from. pend[head..n) is what is left; a chunk being
-     * retried starts at head (next_chan: the channels that already hold it). */
+     * retried starts at head (put: how far it got). */
     struct sl_event **pend;
     struct nc_conn **owner;
     size_t head, n, cap;
-    size_t next_chan;
-    size_t inflight;  /* events in the chunk being retried (0 = none) */
-    size_t chunk_max; /* 0 = transactionCapacity; less after a chunk was too large */
-    size_t split_n;   /* events of a refused chunk still to put from split_chan on */
-    size_t split_chan;
+    struct sl_put_state put;
     size_t pend_bytes; /* body bytes queued since the queue was last empty */
     int paused;
     int stopping;
@@ -230,50 +226,22 @@ static void queue_drop_front(struct nc_ctx *nc, size_t k, int ok)
     }
 }
 
-/*
- * Commit the queue. Returns 0 when it is empty, SL_ERETRY when a channel is full.
- *
- * A chunk some channels took before another one was full (SL_ERETRY at next_chan > 0) is
- * retried as exactly that chunk from next_chan on: lines queued meanwhile wait behind it and
- * go to every channel in a later chunk. A chunk refused as too large by the first channel is
- * halved until the pieces fit or a line is alone. One refused by channel c > 0 is put again
- * one line at a time from channel c on, since the channels before c hold all of it already
- * (with a selector too: a put from channel c on hands no original to a channel before c).
- */
+/* Commit the queue (see sl_source_put_next). Returns 0 when it is empty, SL_ERETRY when a
+ * channel is full. */
 static int queue_flush(struct nc_ctx *nc)
 {
     struct sl_source *s = nc->src;
-    size_t txcap = sl_source_tx_capacity(s);
     while (nc->head < nc->n) {
-        if (nc->inflight == 0) {
-            nc->inflight = SL_MIN(nc->n - nc->head, nc->chunk_max ? nc->chunk_max : txcap);
-            nc->next_chan = 0;
-            if (nc->split_n) {
-                nc->inflight = SL_MIN(nc->inflight, nc->split_n);
-                nc->next_chan = nc->split_chan;
-            }
-        }
-        size_t chunk = nc->inflight;
-        int rc = sl_source_put(s, nc->pend + nc->head, chunk, &nc->next_chan);
+        size_t done, at;
+        int rc =
+            sl_source_put_next(s, &nc->put, nc->pend + nc->head, nc->n - nc->head, 0, &done, &at);
         if (rc == SL_ERETRY) {
             return SL_ERETRY;
         }
-        size_t at = nc->next_chan; /* on an error: the channel that refused the chunk */
-        nc->inflight = 0;
-        nc->next_chan = 0;
-        nc->split_n -= SL_MIN(nc->split_n, chunk);
         if (rc == 0) {
-            __atomic_add_fetch(&s->accepted, chunk, __ATOMIC_RELAXED);
-            queue_drop_front(nc, chunk, 1);
-            continue;
-        }
-        if (chunk > 1) {
-            if (at == 0) {
-                nc->chunk_max = chunk / 2;
-            } else {
-                nc->chunk_max = 1;
-                nc->split_n = chunk;
-                nc->split_chan = at;
+            if (done) {
+                __atomic_add_fetch(&s->accepted, done, __ATOMIC_RELAXED);
+                queue_drop_front(nc, done, 1);
             }
             continue;
         }
@@ -291,8 +259,6 @@ static int queue_flush(struct nc_ctx *nc)
         sl_event_destroy(ev);
         queue_drop_front(nc, 1, 0);
     }
-    nc->chunk_max = 0;
-    nc->split_n = 0;
     return 0;
 }
 

@@ -123,10 +123,7 @@ struct sy_conn {
     uint64_t remaining; /* M_OCTET: bytes of the frame still to come */
     struct sl_event **pending;
     size_t npending, cap;
-    size_t inflight;  /* the put in flight: pending[0..inflight), retried as exactly that */
-    size_t next_chan; /* channels before it hold pending[0..inflight) */
-    size_t chunk_max;
-    size_t split_n, split_chan; /* after SL_ETOOLARGE at split_chan: see conn_flush */
+    struct sl_put_state put;
     int reading;
     int eof;
     int closing;
@@ -303,46 +300,22 @@ static void drop_front(struct sy_conn *c, size_t n)
     c->npending -= n;
 }
 
-/*
- * Commit pending messages. Returns 0 when none is left, SL_ERETRY when a channel is full.
- * A chunk some channels took before another one was full is retried as exactly that chunk
- * from next_chan on. A chunk channel c refuses as too large (SL_ETOOLARGE: one of its
- * messages can never fit) is put again one message at a time from channel c on, as the
- * channels before c hold all of it already; a message that does not fit alone is dropped
- * there and in the channels after c (with a selector too: a put from channel c on hands no
- * original to a channel before c).
- */
+/* Commit pending messages (see sl_source_put_next). Returns 0 when none is left, SL_ERETRY
+ * when a channel is full. A message that can never fit is dropped and counted. */
 static int conn_flush(struct sy_conn *c)
 {
     struct sl_source *s = c->sy->src;
-    size_t txcap = sl_source_tx_capacity(s);
     while (c->npending) {
-        if (c->inflight == 0) {
-            c->inflight = SL_MIN(c->npending, c->chunk_max ? c->chunk_max : txcap);
-            c->next_chan = 0;
-            if (c->split_n) {
-                c->inflight = SL_MIN(c->inflight, c->split_n);
-                c->next_chan = c->split_chan;
-            }
-        }
-        size_t chunk = c->inflight;
-        int rc = sl_source_put(s, c->pending, chunk, &c->next_chan);
+        size_t done, at;
+        int rc = sl_source_put_next(s, &c->put, c->pending, c->npending, 0, &done, &at);
         if (rc == SL_ERETRY) {
             return SL_ERETRY;
         }
-        size_t at = c->next_chan; /* on an error: the channel that refused the chunk */
-        c->inflight = 0;
-        c->next_chan = 0;
-        c->split_n -= SL_MIN(c->split_n, chunk);
         if (rc == 0) {
-            ADD(s->accepted, chunk);
-            drop_front(c, chunk);
-            continue;
-        }
-        if (chunk > 1) {
-            c->chunk_max = 1; /* one of them is too large: find it */
-            c->split_n = chunk;
-            c->split_chan = at;
+            if (done) {
+                ADD(s->accepted, done);
+                drop_front(c, done);
+            }
             continue;
         }
         CNT(s->failed);
@@ -352,8 +325,6 @@ static int conn_flush(struct sy_conn *c)
         sl_event_destroy(c->pending[0]);
         drop_front(c, 1);
     }
-    c->chunk_max = 0;
-    c->split_n = 0;
     return 0;
 }
 
@@ -760,21 +731,14 @@ static void count_drops(struct sy_ctx *sy, size_t n)
 static void dgram_put(struct sy_ctx *sy, struct sl_event **evs, size_t n)
 {
     struct sl_source *s = sy->src;
-    size_t txcap = sl_source_tx_capacity(s);
-    size_t i = 0, chunk_max = txcap;
-    size_t split_n = 0, split_chan = 0; /* as in conn_flush */
+    struct sl_put_state put = {0};
+    size_t i = 0;
     while (i < n) {
-        size_t chunk = SL_MIN(n - i, chunk_max);
-        size_t next_chan = 0;
-        if (split_n) {
-            chunk = SL_MIN(chunk, split_n);
-            next_chan = split_chan;
-        }
-        int rc = sl_source_put(s, evs + i, chunk, &next_chan);
-        split_n -= SL_MIN(split_n, chunk);
+        size_t done, at;
+        int rc = sl_source_put_next(s, &put, evs + i, n - i, 0, &done, &at);
         if (rc == 0) {
-            ADD(s->accepted, chunk);
-            i += chunk;
+            ADD(s->accepted, done);
+            i += done;
             continue;
         }
         if (rc == SL_ERETRY) {
@@ -785,16 +749,10 @@ static void dgram_put(struct sy_ctx *sy, struct sl_event **evs, size_t n)
             count_drops(sy, n - i);
             return;
         }
-        if (chunk > 1) {
-            chunk_max = 1; /* one of them is too large: put them one by one from next_chan */
-            split_n = chunk;
-            split_chan = next_chan; /* as in conn_flush */
-            continue;
-        }
         CNT(s->failed);
         sl_clog(s->comp, SL_LOG_WARN, "message of %zu bytes does not fit in channel %s: dropped%s",
-                evs[i]->len, next_chan < s->nchannels ? s->channels[next_chan]->name : "?",
-                next_chan ? " there and in the channels after it" : "");
+                evs[i]->len, at < s->nchannels ? s->channels[at]->name : "?",
+                at ? " there and in the channels after it" : "");
         sl_event_destroy(evs[i]);
         i++;
     }

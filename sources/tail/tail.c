@@ -377,49 +377,29 @@ static void parse(struct tail_ctx *t, struct tail_file *f, const char *p, size_t
 /* ---- committing --------------------------------------------------------------------- */
 
 /*
- * Commit f's queued events. 0 when none is left, SL_ERETRY when a channel is full.
- *
- * A chunk some channels took before another one was full (SL_ERETRY at next_chan > 0) is
- * retried as exactly that chunk from next_chan on: events queued meanwhile (a multiline event
- * flushed by its timer, a file's last line at rotation) wait behind it and go to every
- * channel in a later chunk. A chunk channel c refuses as too large (SL_ETOOLARGE) is put
- * again one event at a time, from channel c on: the channels before c hold all of it already
- * (with a selector too: a put from channel c on hands no original to a channel before c).
+ * Commit f's queued events (see sl_source_put_next: a chunk some channels hold is retried
+ * exactly as it was, so events queued meanwhile — a multiline event flushed by its timer, a
+ * file's last line at rotation — wait behind it). 0 when none is left, SL_ERETRY when a
+ * channel is full.
  */
 static int file_flush(struct tail_ctx *t, struct tail_file *f)
 {
     struct sl_source *s = t->src;
-    size_t cap = SL_MIN((size_t)t->batch_size, sl_source_tx_capacity(s));
     while (f->ph < f->pn) {
-        if (f->inflight == 0) {
-            f->inflight = SL_MIN(f->pn - f->ph, f->chunk_max ? f->chunk_max : cap);
-            f->next_chan = 0;
-            if (f->split_n) {
-                f->inflight = SL_MIN(f->inflight, f->split_n);
-                f->next_chan = f->split_chan;
-            }
-        }
-        size_t chunk = f->inflight;
-        int rc = sl_source_put(s, f->pend + f->ph, chunk, &f->next_chan);
+        size_t done, at;
+        int rc = sl_source_put_next(s, &f->put, f->pend + f->ph, f->pn - f->ph,
+                                    (size_t)t->batch_size, &done, &at);
         if (rc == SL_ERETRY) {
             return SL_ERETRY;
         }
-        size_t at = f->next_chan; /* on an error: the channel that refused the chunk */
-        f->inflight = 0;
-        f->next_chan = 0;
-        f->split_n -= SL_MIN(f->split_n, chunk);
         if (rc == 0) {
-            CNT_ADD(s->accepted, chunk);
-            CNT_SUB(s->pending, chunk);
-            f->commit_off = f->pend_end[f->ph + chunk - 1];
-            f->ph += chunk;
-            t->pos_dirty = 1;
-            continue;
-        }
-        if (chunk > 1) {
-            f->chunk_max = 1; /* one of them can never fit: find it */
-            f->split_n = chunk;
-            f->split_chan = at;
+            if (done) {
+                CNT_ADD(s->accepted, done);
+                CNT_SUB(s->pending, done);
+                f->commit_off = f->pend_end[f->ph + done - 1];
+                f->ph += done;
+                t->pos_dirty = 1;
+            }
             continue;
         }
         CNT(s->failed);
@@ -434,8 +414,6 @@ static int file_flush(struct tail_ctx *t, struct tail_file *f)
         t->pos_dirty = 1;
     }
     f->ph = f->pn = 0;
-    f->chunk_max = 0;
-    f->split_n = 0;
     return 0;
 }
 

@@ -178,14 +178,7 @@ struct tail_file {
     struct sl_event **pend;
     uint64_t *pend_end; /* file offset just after each event's last line */
     size_t ph, pn, pcap_ev;
-    /* The put in flight: pend[ph..ph+inflight) went to the channels before next_chan and
-     * is retried as exactly that chunk (events queued meanwhile wait behind it). */
-    size_t inflight;
-    size_t next_chan;
-    size_t chunk_max;
-    /* After SL_ETOOLARGE at channel split_chan > 0: the next split_n events are already in
-     * the channels before it, so they are put one by one from split_chan on. */
-    size_t split_n, split_chan;
+    struct sl_put_state put; /* the chunk in flight and how a refused one resumes */
     int ready;  /* may have data to read */
     int at_eof; /* the last read ended at the end of the file */
     int gone;   /* no pattern matches it any more (rotated away or deleted) */
