@@ -34,19 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    for _ in $(seq 1 400); do
-        if (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listening on $1" >&2
-    return 1
-}
-now() { date +%s.%N; }
-rss_kib() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
+. "$root/bench/lib.sh"
 
 # The generator: CONNS connections, each sending LINES lines of 200 B in 200 KB writes.
 cat > "$work/gen.py" <<'PY'

@@ -41,23 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    for _ in $(seq 1 400); do
-        if (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listening on $1" >&2
-    return 1
-}
-now() { date +%s.%N; }
-# CPU seconds (user + system) a process has used so far.
-cpu_s() {
-    awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
-}
-rss_kib() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
+. "$root/bench/lib.sh"
 
 # --- sluice agent ------------------------------------------------------------------------
 sy_port=$(free_port)
