@@ -302,4 +302,11 @@ int sl_sink_aborting(struct sl_sink *s);
 /* "host:port" of the embedded broker, or NULL when the pipeline has none. */
 const char *sl_agent_embedded_bootstrap(const struct sl_agent *a);
 
+/*
+ * The embedded broker's in-process produce endpoint (broker/local.h) while it runs (from
+ * before the sinks start until after they stop), or NULL when the pipeline has none.
+ */
+struct sl_local;
+struct sl_local *sl_agent_embedded_local(const struct sl_agent *a);
+
 #endif

@@ -22,6 +22,7 @@
 
 #include "agent/agent.h"
 #include "agent/sinkgroup.h"
+#include "broker/local.h"
 #include "common/sl_assert.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
@@ -37,6 +38,7 @@ struct sl_ebroker {
     uv_loop_t loop;
     uv_async_t stop;
     struct sl_broker *b;
+    struct sl_local *local; /* in-process produce (broker/local.h) for the kafka sinks */
     const struct sl_broker_config *cfg;
     pthread_mutex_t mu;
     pthread_cond_t cond;
@@ -49,6 +51,7 @@ struct sl_ebroker {
 static void ebroker_on_stop(uv_async_t *h)
 {
     struct sl_ebroker *e = h->data;
+    sl_local_close(e->local); /* answers what is queued; the sinks have stopped by now */
     sl_broker_stop(e->b);
     uv_close((uv_handle_t *)&e->stop, NULL);
 }
@@ -65,6 +68,17 @@ static void *ebroker_main(void *arg)
         }
     } else {
         sl_err_set(&e->err, rc, "event loop: %s", uv_strerror(rc));
+    }
+    if (rc == 0) {
+        rc = sl_local_open(e->b, &e->local);
+        if (rc != 0) {
+            sl_err_set(&e->err, rc, "in-process endpoint: %s", sl_strerror(rc));
+            sl_broker_stop(e->b);
+            uv_run(&e->loop, UV_RUN_DEFAULT);
+            sl_broker_destroy(e->b, 1);
+            uv_run(&e->loop, UV_RUN_DEFAULT);
+            uv_loop_close(&e->loop);
+        }
     }
     if (rc == 0) {
         uv_async_init(&e->loop, &e->stop, ebroker_on_stop);
@@ -134,6 +148,7 @@ static int ebroker_stop(struct sl_agent *a)
     uv_async_send(&e->stop);
     pthread_join(e->thread, NULL);
     int rc = e->rc;
+    sl_local_free(e->local);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cond);
     free(e);
@@ -144,6 +159,11 @@ static int ebroker_stop(struct sl_agent *a)
         sl_log(SL_LOG_INFO, "embedded broker stopped cleanly");
     }
     return rc;
+}
+
+struct sl_local *sl_agent_embedded_local(const struct sl_agent *a)
+{
+    return a->ebroker ? a->ebroker->local : NULL;
 }
 
 const char *sl_agent_embedded_bootstrap(const struct sl_agent *a)

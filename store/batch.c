@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/sl_assert.h"
 #include "../common/sl_macros.h"
 #include "crc32c.h"
 
@@ -358,12 +359,22 @@ int sl_rec_iter_next(struct sl_rec_iter *it, struct sl_record *rec, struct sl_er
 
 int sl_batch_builder_init(struct sl_batch_builder *b, int64_t base_offset, int64_t base_timestamp)
 {
-    memset(b, 0, sizeof(*b));
-    b->cap = 4096;
-    b->buf = malloc(b->cap);
-    if (!b->buf) {
+    uint8_t *buf = malloc(4096);
+    if (!buf) {
+        memset(b, 0, sizeof(*b));
         return -ENOMEM;
     }
+    sl_batch_builder_init_buf(b, base_offset, base_timestamp, buf, 4096);
+    return 0;
+}
+
+void sl_batch_builder_init_buf(struct sl_batch_builder *b, int64_t base_offset,
+                               int64_t base_timestamp, uint8_t *buf, size_t cap)
+{
+    SL_ASSERT(cap >= SL_BATCH_HEADER_SIZE);
+    memset(b, 0, sizeof(*b));
+    b->cap = cap;
+    b->buf = buf;
     b->len = SL_BATCH_HEADER_SIZE;
     b->base_offset = base_offset;
     b->base_timestamp = base_timestamp;
@@ -371,7 +382,6 @@ int sl_batch_builder_init(struct sl_batch_builder *b, int64_t base_offset, int64
     b->producer_id = -1;
     b->producer_epoch = -1;
     b->base_sequence = -1;
-    return 0;
 }
 
 static int reserve(struct sl_batch_builder *b, size_t more)

@@ -217,6 +217,13 @@ int sl_batch_builder_init(struct sl_batch_builder *b, int64_t base_offset,
                           int64_t base_timestamp);
 
 /*
+ * As sl_batch_builder_init, on buf (malloc'd, cap >= SL_BATCH_HEADER_SIZE bytes), which the
+ * builder takes over and may realloc: a caller that builds many batches reuses their buffers.
+ */
+void sl_batch_builder_init_buf(struct sl_batch_builder *b, int64_t base_offset,
+                               int64_t base_timestamp, uint8_t *buf, size_t cap);
+
+/*
  * Append one record with offset delta = number of records so far. key/value may be NULL
  * (null, length -1). Returns 0, -ENOMEM, or SL_ETOOLARGE past SL_BATCH_SIZE_MAX.
  */

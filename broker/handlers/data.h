@@ -8,7 +8,10 @@
 #ifndef SL_DATA_H
 #define SL_DATA_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "../../common/sl_err.h"
 
 struct sl_broker;
 struct sl_fetch_waiters;
@@ -28,6 +31,24 @@ void sl_fetch_waiters_destroy(struct sl_fetch_waiters *w);
  * that read it and complete those that now have min_bytes. Cheap when nothing is parked.
  */
 void sl_fetch_waiters_notify(struct sl_broker *b, const char *topic, int32_t partition);
+
+/*
+ * Append one record batch v2 built in this process (broker/local.c) to topic/partition, as a
+ * Produce request's partition would be (batch header checks, offsets assigned in place,
+ * high watermark, metrics, parked fetches woken), but without re-validating its records.
+ * Returns a Kafka error code (err says more) and, on success, *base_offset.
+ */
+int16_t sl_produce_local(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *buf,
+                         size_t len, int64_t *base_offset, struct sl_err *err);
+
+/*
+ * The topic's partition count in *partitions, creating the topic first when it does not
+ * exist and Metadata would auto-create it (auto.create.topics.enable, a legal name not
+ * starting with "__", default.replication.factor 1); who names the client in the log.
+ * Returns a Kafka error code.
+ */
+int16_t sl_metadata_topic_partitions(struct sl_broker *b, const char *name, const char *who,
+                                     int32_t *partitions);
 
 /*
  * Idempotent-producer state: the producer-id allocator (its block counter lives in the

@@ -20,6 +20,7 @@
 #include "../proto/msg_admin.h"
 #include "../topics.h"
 #include "admin_int.h"
+#include "data.h"
 #include "handlers.h"
 #include "../../common/sl_log.h"
 
@@ -63,34 +64,56 @@ static int describe_topic(struct sl_request *req, const struct sl_topic *tp, con
     return 0;
 }
 
-/* An unknown topic: create it if allowed, else say why not. */
-static int unknown_topic(struct sl_request *req, const struct sl_md_req *m, const char *name,
-                         const int32_t *self, struct sl_md_topic *out)
+/* Create topic name as an unknown topic's Metadata may: a Kafka error code. */
+static int16_t auto_create(struct sl_broker *b, const char *name, int allowed, const char *who)
 {
-    struct sl_broker *b = req->broker;
     struct sl_err err = {0};
-    out->name = name;
     if (!sl_store_topic_name_ok(name) || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-        out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
-        return 0;
+        return KERR_INVALID_TOPIC_EXCEPTION;
     }
-    if (!b->cfg.auto_create_topics || !m->allow_auto_topic_creation ||
-        strncmp(name, "__", 2) == 0) {
-        out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-        return 0;
+    if (!b->cfg.auto_create_topics || !allowed || strncmp(name, "__", 2) == 0) {
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
     if (b->cfg.default_replication_factor > 1) {
-        out->error_code = KERR_INVALID_REPLICATION_FACTOR;
-        return 0;
+        return KERR_INVALID_REPLICATION_FACTOR;
     }
     int rc = sl_topics_add(b, name, b->cfg.num_partitions, NULL, 0, 0, &err);
     if (rc != 0 && rc != SL_EEXIST) {
         sl_clog("broker:metadata", SL_LOG_WARN, "auto-creating %s: %s", name, err.msg);
-        out->error_code = sl__admin_error(rc);
+        return sl__admin_error(rc);
+    }
+    sl_clog("broker:metadata", SL_LOG_INFO, "auto-created topic %s for %s", name, who);
+    return KERR_NONE;
+}
+
+int16_t sl_metadata_topic_partitions(struct sl_broker *b, const char *name, const char *who,
+                                     int32_t *partitions)
+{
+    const struct sl_topic *tp = sl_topics_get(b->topics, name);
+    if (!tp) {
+        int16_t code = auto_create(b, name, 1, who);
+        if (code != KERR_NONE) {
+            return code;
+        }
+        tp = sl_topics_get(b->topics, name);
+        if (!tp) {
+            return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        }
+    }
+    *partitions = tp->partitions;
+    return KERR_NONE;
+}
+
+/* An unknown topic: create it if allowed, else say why not. */
+static int unknown_topic(struct sl_request *req, const struct sl_md_req *m, const char *name,
+                         const int32_t *self, struct sl_md_topic *out)
+{
+    out->name = name;
+    out->error_code = auto_create(req->broker, name, m->allow_auto_topic_creation, req->peer);
+    if (out->error_code != KERR_NONE) {
         return 0;
     }
-    sl_clog("broker:metadata", SL_LOG_INFO, "auto-created topic %s for %s", name, req->peer);
-    return describe_topic(req, sl_topics_get(b->topics, name), self, out);
+    return describe_topic(req, sl_topics_get(req->broker->topics, name), self, out);
 }
 
 /* What clients connect to: advertised.listeners, else the listener (host name if wildcard). */

@@ -11,6 +11,7 @@
  *
  * Threads: the broker loop thread. Appends block on write(2) (and fsync with flush.messages).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,65 @@ static int16_t check_one_batch(int16_t version, struct sl_kp_bytes rec, struct s
     return KERR_NONE;
 }
 
+/*
+ * Append the batch(es) in buf to log with broker-assigned offsets, then move the high
+ * watermark, count them and wake parked fetches. Returns a Kafka error code (err says more).
+ */
+static int16_t append_batch(struct sl_broker *b, struct sl_log *log, const char *topic,
+                            int32_t partition, uint8_t *buf, size_t len, int deep_validate,
+                            struct sl_log_append_info *info, struct sl_err *err)
+{
+    struct sl_log_append_opts opts = {0};
+    opts.leader_epoch = sl__data_leader_epoch(log);
+    opts.assign_offsets = 1;
+    opts.deep_validate = deep_validate;
+    int rc = sl_log_append(log, buf, len, &opts, info, err);
+    if (rc) {
+        if (rc == SL_EFAILED || (rc < 0 && rc > -4096)) {
+            sl_clog("broker:produce", SL_LOG_ERROR, "append to %s-%d failed: %s", topic, partition,
+                    err->msg);
+        }
+        return append_error(rc);
+    }
+    sl_log_set_high_watermark(log, sl_log_end_offset(log));
+    SL_BROKER_METRIC_ADD(b->metrics.bytes_in, len);
+    SL_BROKER_METRIC_ADD(b->metrics.messages_in, info->records);
+    sl_fetch_waiters_notify(b, topic, partition);
+    return KERR_NONE;
+}
+
+int16_t sl_produce_local(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *buf,
+                         size_t len, int64_t *base_offset, struct sl_err *err)
+{
+    struct sl_log *log = sl_broker_log(b, topic, partition);
+    if (!log) {
+        sl_err_set(err, SL_ENOENT, "no partition %s-%d", topic, partition);
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    if (len > INT32_MAX) {
+        sl_err_set(err, SL_ETOOLARGE, "batch of %zu bytes", len);
+        return KERR_MESSAGE_TOO_LARGE;
+    }
+    struct sl_batch_hdr h;
+    struct sl_kp_bytes rec = {buf, (int32_t)len};
+    int16_t code = check_one_batch(8, rec, &h, err); /* the rules of a current Produce */
+    if (code != KERR_NONE) {
+        return code;
+    }
+    if (h.producer_id >= 0) {
+        sl_err_set(err, SL_EUNSUPPORTED, "in-process batches carry no producer id");
+        return KERR_INVALID_RECORD;
+    }
+    /* Built in this process (sl_batch_builder, sl_batch_compress): the CRC and lengths are
+     * still checked by the append, the records are not decompressed again. */
+    struct sl_log_append_info info;
+    code = append_batch(b, log, topic, partition, buf, len, 0, &info, err);
+    if (code == KERR_NONE) {
+        *base_offset = info.first_offset;
+    }
+    return code;
+}
+
 static void produce_partition(struct sl_request *req, const char *topic,
                               const struct sl_produce_req_part *pp, struct sl_produce_resp_part *rp)
 {
@@ -122,35 +182,23 @@ static void produce_partition(struct sl_request *req, const char *topic,
             return;
         }
     }
-    struct sl_log_append_opts opts = {0};
-    opts.leader_epoch = sl__data_leader_epoch(log);
-    opts.assign_offsets = 1;
-    /* Decompress compressed batches and check their records, as Kafka's validator does:
-     * a batch whose CRC is right but whose records are not would stop every consumer. */
-    opts.deep_validate = 1;
     struct sl_log_append_info info;
-    /* The frame is in the connection's writable read buffer (see the file header). */
-    int rc = sl_log_append(log, (uint8_t *)(uintptr_t)pp->records.p, (size_t)pp->records.len, &opts,
-                           &info, &err);
-    if (rc) {
-        set_error(rp, append_error(rc));
+    /* The frame is in the connection's writable read buffer (see the file header). Decompress
+     * compressed batches and check their records, as Kafka's validator does: a batch whose
+     * CRC is right but whose records are not would stop every consumer. */
+    code = append_batch(b, log, topic, pp->index, (uint8_t *)(uintptr_t)pp->records.p,
+                        (size_t)pp->records.len, 1, &info, &err);
+    if (code != KERR_NONE) {
+        set_error(rp, code);
         set_message(req, rp, err.msg);
-        if (rc == SL_EFAILED || (rc < 0 && rc > -4096)) {
-            sl_clog("broker:produce", SL_LOG_ERROR, "append to %s-%d failed: %s", topic, pp->index,
-                    err.msg);
-        }
         return;
     }
-    sl_log_set_high_watermark(log, sl_log_end_offset(log));
-    SL_BROKER_METRIC_ADD(b->metrics.bytes_in, pp->records.len);
-    SL_BROKER_METRIC_ADD(b->metrics.messages_in, info.records);
     if (idempotent) {
         sl__producers_record(b->producers, topic, pp->index, &h, info.first_offset);
     }
     rp->base_offset = info.first_offset;
     rp->log_append_time_ms = info.log_append_time;
     rp->log_start_offset = info.log_start_offset;
-    sl_fetch_waiters_notify(b, topic, pp->index);
 }
 
 /*

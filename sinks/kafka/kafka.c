@@ -16,6 +16,14 @@
  * an event with headers takes one producev (produce_batch cannot carry headers in librdkafka
  * 2.0), with the configured topic's handle and the batch's partition choice when they apply.
  *
+ * To the agent's own embedded broker (no bootstrap.servers, no kafka.producer.* keys,
+ * embeddedInProcess true, the default), the records skip librdkafka and the socket: the same
+ * per-event choices (topic, key, partition, timestamp, headers) feed record batches built in
+ * direct.c and appended by the broker loop through broker/local.h. A departure from the
+ * design's "sinks/kafka -> librdkafka" only: this sink now also uses store/batch.h and
+ * broker/local.h. librdkafka's per-record and per-header objects cost more CPU than
+ * everything else between a syslog line and the log (bench/README.md, syslog source).
+ *
  * Threads: the ctx belongs to the sink's thread; librdkafka's own threads only call log_cb
  * (rate-limited, reads only comp). Delivery reports run inside rd_kafka_poll on the sink's
  * thread.
@@ -28,6 +36,8 @@
 #include "agent/plugin.h"
 #include "common/sl_log.h"
 #include "common/sl_macros.h"
+#include "sinks/kafka/direct.h"
+#include "store/compress.h"
 
 struct kafka_ctx {
     /* config */
@@ -47,8 +57,10 @@ struct kafka_ctx {
     int use_flume_event_format;
     struct sl_conf_kv header_map; /* header.<flume header> = <kafka header> */
     int64_t max_inflight;
+    int in_process; /* embeddedInProcess */
     /* state */
-    rd_kafka_conf_t *conf; /* built at init (validates the keys), consumed at start */
+    struct kdirect *direct; /* the in-process path (direct.h), instead of rk */
+    rd_kafka_conf_t *conf;  /* built at init (validates the keys), consumed at start */
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;      /* the configured topic */
     rd_kafka_message_t *msgs;   /* produce_batch scratch, batchSize entries */
@@ -101,6 +113,9 @@ static const struct sl_conf_map kafka_conf[] = {
      "header.<event header> = <record header name>: rename a header"},
     {"maxInflightBatches", SL_CONF_INT, "4", OFF(max_inflight), 1, 64, 0, NULL,
      "take transactions produced and awaiting acknowledgement at once (committed in order)"},
+    {"embeddedInProcess", SL_CONF_BOOL, "true", OFF(in_process), 0, 0, 0, NULL,
+     "to the embedded broker without kafka.producer.* keys: hand it record batches in-process "
+     "instead of producing over TCP with librdkafka"},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -194,9 +209,33 @@ static int kafka_init(struct sl_sink *s, struct sl_err *err)
     return rc;
 }
 
+/*
+ * The in-process path (direct.h) when the records go to this agent's embedded broker and
+ * nothing asks for librdkafka itself (kafka.producer.* keys): the broker appends the same
+ * record batches, with the same topic, key, partition, timestamp and header choices, at a
+ * fraction of the cost (no per-record objects, no per-header allocations, no socket).
+ */
+static int start_direct(struct sl_sink *s, struct sl_err *err)
+{
+    struct kafka_ctx *c = s->ctx;
+    c->direct =
+        kdirect_new(sl_agent_embedded_local(s->agent), sl_codec_from_name(c->compression), s->comp);
+    if (!c->direct) {
+        return sl_err_set(err, -ENOMEM, "cannot create the in-process producer");
+    }
+    rd_kafka_conf_destroy(c->conf); /* built at init only to validate the keys */
+    c->conf = NULL;
+    sl_clog(s->comp, SL_LOG_INFO, "producing in-process to the embedded broker, topic %s",
+            c->topic);
+    return 0;
+}
+
 static int kafka_start(struct sl_sink *s, struct sl_err *err)
 {
     struct kafka_ctx *c = s->ctx;
+    if (!c->bootstrap && c->in_process && !c->producer.n && sl_agent_embedded_local(s->agent)) {
+        return start_direct(s, err);
+    }
     const char *bootstrap = c->bootstrap ? c->bootstrap : sl_agent_embedded_bootstrap(s->agent);
     int rc = conf_set(c->conf, "bootstrap.servers", bootstrap, err);
     if (rc != 0) {
@@ -444,9 +483,61 @@ static void produce_run(struct kafka_ctx *c, struct sl_sink *s, struct sl_event 
     }
 }
 
+static const char *rename_header(void *arg, const char *name)
+{
+    return mapped_header(arg, name);
+}
+
+/*
+ * The batch through the in-process path: each event's target as for librdkafka; a record
+ * without a partition or key goes to this batch's partition, one with a key where
+ * librdkafka's default partitioner would put it.
+ */
+static void submit_direct(struct sl_sink *s, struct sl_sink_batch *b)
+{
+    struct kafka_ctx *c = s->ctx;
+    struct sl_event **evs = b->tx.evs;
+    size_t n = b->tx.n;
+    size_t i = 0;
+    c->batch_seq++;
+    kdirect_begin(c->direct, b);
+    for (; i < n && !b->failed; i++) {
+        struct target t;
+        event_target(c, evs[i], &t);
+        int32_t np = kdirect_partitions(c->direct, t.topic);
+        int32_t part = t.partition;
+        if (np <= 0 || part >= np) {
+            kdirect_forget(c->direct, t.topic); /* partitions may be added: ask again */
+            int64_t now = sl_mono_ms();
+            if (np > 0 && now - c->last_warn_ms >= 10000) {
+                c->last_warn_ms = now;
+                sl_clog(s->comp, SL_LOG_WARN, "topic %s has no partition %d (it has %d)", t.topic,
+                        part, np);
+            }
+            b->failed++;
+            b->err = SL_ERETRY;
+            break;
+        }
+        if (part == RD_KAFKA_PARTITION_UA) {
+            part = t.key && *t.key ? kdirect_key_partition(t.key, strlen(t.key), np)
+                                   : (int32_t)(c->batch_seq % (uint64_t)np);
+        }
+        kdirect_add(c->direct, t.topic, part, t.key, t.ts, evs[i],
+                    c->header_map.n ? rename_header : NULL, c);
+    }
+    if (b->failed && i < n) {
+        b->failed += n - i - 1; /* the rest never went out */
+    }
+    kdirect_end(c->direct);
+}
+
 static void kafka_submit(struct sl_sink *s, struct sl_sink_batch *b)
 {
     struct kafka_ctx *c = s->ctx;
+    if (c->direct) {
+        submit_direct(s, b);
+        return;
+    }
     struct sl_event **evs = b->tx.evs;
     size_t n = b->tx.n;
     size_t i = 0;
@@ -479,6 +570,10 @@ static void kafka_submit(struct sl_sink *s, struct sl_sink_batch *b)
 static void kafka_poll(struct sl_sink *s, int wait_ms)
 {
     struct kafka_ctx *c = s->ctx;
+    if (c->direct) {
+        kdirect_poll(c->direct, wait_ms); /* the broker answers every batch, even at its stop */
+        return;
+    }
     rd_kafka_poll(c->rk, wait_ms);
     if (sl_sink_aborting(s)) {
         /* Shutdown with the destination unreachable: fail what is queued and in flight
@@ -513,6 +608,8 @@ static int kafka_deliver(struct sl_sink *s, struct sl_event **evs, size_t n)
 static void kafka_stop(struct sl_sink *s)
 {
     struct kafka_ctx *c = s->ctx;
+    kdirect_free(c->direct);
+    c->direct = NULL;
     if (c->rkt) {
         rd_kafka_topic_destroy(c->rkt);
         c->rkt = NULL;
