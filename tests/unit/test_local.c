@@ -4,7 +4,6 @@
  * offsets read back from the log, a missing partition, a corrupt batch, answers in submit
  * order, and the close: queued requests answered, later submits refused.
  */
-#include <cmocka.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "broker/broker.h"
 #include "broker/local.h"
