@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT. Main thread; all state lives in one call of sl_agent_main.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,22 @@ static void usage(FILE *out)
             "      --log-level LEVEL   error, warn, info (default), debug, trace\n"
             "      --plugins           list every plugin and its keys\n"
             "  -h, --help              show this help\n");
+}
+
+/*
+ * glibc's heap, set for a pipeline that allocates a slab per socket read on the source thread
+ * and frees it on a sink thread moments later. With the defaults the heap's top is handed
+ * back to the kernel (brk) as soon as 128 KiB of it are free, and the next read's slab
+ * page-faults its memory in again: a sixth of the agent's CPU time in a syslog benchmark. Keep
+ * up to 32 MiB free at the top (4 MiB extra per growth), and take buffers up to 1 MiB (slabs,
+ * record batches) from the heap instead of fresh mmaps. RSS after a burst stays up to that
+ * much higher; idle RSS does not change.
+ */
+static void tune_malloc(void)
+{
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    mallopt(M_TOP_PAD, 4 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
 }
 
 int sl_agent_main(int argc, char **argv)
@@ -119,6 +136,7 @@ int sl_agent_main(int argc, char **argv)
         sl_agent_destroy(a);
         return 0;
     }
+    tune_malloc();
     rc = sl_agent_run(a);
     sl_agent_destroy(a);
     return rc;

@@ -69,8 +69,8 @@ int sl_batch_parse_header(const uint8_t *buf, size_t len, struct sl_batch_hdr *h
     return 0;
 }
 
-int sl_batch_validate(const uint8_t *buf, size_t len, struct sl_batch_hdr *h,
-                      struct sl_err *err)
+int sl_batch_validate_crc(const uint8_t *buf, size_t len, struct sl_batch_hdr *h,
+                          struct sl_err *err)
 {
     int rc = sl_batch_parse_header(buf, len, h, err);
     if (rc != 0) {
@@ -85,6 +85,17 @@ int sl_batch_validate(const uint8_t *buf, size_t len, struct sl_batch_hdr *h,
     if (crc != h->crc) {
         return sl_err_set(err, SL_ECRC, "CRC mismatch: stored %u, computed %u", h->crc, crc);
     }
+    return 0;
+}
+
+int sl_batch_validate(const uint8_t *buf, size_t len, struct sl_batch_hdr *h,
+                      struct sl_err *err)
+{
+    int rc = sl_batch_validate_crc(buf, len, h, err);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t size = sl_batch_hdr_size(h);
     if (sl_batch_hdr_codec(h) != SL_CODEC_NONE) {
         return 0;
     }

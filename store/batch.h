@@ -97,6 +97,14 @@ int sl_batch_parse_header(const uint8_t *buf, size_t len, struct sl_batch_hdr *h
                           struct sl_err *err);
 
 /*
+ * The batch at the start of buf up to its CRC: the header as above, len holds the whole
+ * batch, and the CRC matches; its records are not looked at. On success fills h. Returns 0,
+ * SL_ETRUNCATED, SL_EUNSUPPORTED, SL_ECRC or SL_ECORRUPT, with detail in err.
+ */
+int sl_batch_validate_crc(const uint8_t *buf, size_t len, struct sl_batch_hdr *h,
+                          struct sl_err *err);
+
+/*
  * Fully validate the batch at the start of buf: the header as above, len holds the whole
  * batch, the CRC matches, and for uncompressed batches every record's framing, that
  * recordCount records exactly fill the batch, and that offset deltas are strictly increasing

@@ -229,7 +229,8 @@ static int validate_all(struct sl_log *log, const uint8_t *buf, size_t len,
     while (pos < len) {
         struct sl_batch_hdr h;
         struct sl_err e;
-        int rc = sl_batch_validate(buf + pos, len - pos, &h, &e);
+        int rc = o->built_here ? sl_batch_validate_crc(buf + pos, len - pos, &h, &e)
+                               : sl_batch_validate(buf + pos, len - pos, &h, &e);
         if (rc != 0) {
             return sl_err_set(err, rc, "batch %d at byte %zu: %s", w->batches, pos, e.msg);
         }

@@ -77,6 +77,8 @@ struct sl_log_append_opts {
     int assign_offsets;   /* 1 (leader/producer): rewrite base offsets; 0 (follower): keep
                              them, and they must continue the log exactly */
     int deep_validate;    /* also decompress compressed batches to validate their records */
+    int built_here;       /* made by sl_batch_builder in this process: check the header and
+                             CRC only, not every record's framing again */
     int64_t now_ms;       /* wall clock for LogAppendTime and segment.ms; 0 = read it */
 };
 

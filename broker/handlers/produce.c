@@ -92,13 +92,14 @@ static int16_t check_one_batch(int16_t version, struct sl_kp_bytes rec, struct s
  * watermark, count them and wake parked fetches. Returns a Kafka error code (err says more).
  */
 static int16_t append_batch(struct sl_broker *b, struct sl_log *log, const char *topic,
-                            int32_t partition, uint8_t *buf, size_t len, int deep_validate,
+                            int32_t partition, uint8_t *buf, size_t len, int built_here,
                             struct sl_log_append_info *info, struct sl_err *err)
 {
     struct sl_log_append_opts opts = {0};
     opts.leader_epoch = sl__data_leader_epoch(log);
     opts.assign_offsets = 1;
-    opts.deep_validate = deep_validate;
+    opts.deep_validate = !built_here;
+    opts.built_here = built_here;
     int rc = sl_log_append(log, buf, len, &opts, info, err);
     if (rc) {
         if (rc == SL_EFAILED || (rc < 0 && rc > -4096)) {
@@ -136,10 +137,10 @@ int16_t sl_produce_local(struct sl_broker *b, const char *topic, int32_t partiti
         sl_err_set(err, SL_EUNSUPPORTED, "in-process batches carry no producer id");
         return KERR_INVALID_RECORD;
     }
-    /* Built in this process (sl_batch_builder, sl_batch_compress): the CRC and lengths are
-     * still checked by the append, the records are not decompressed again. */
+    /* Built in this process (sl_batch_builder, sl_batch_compress): the append still checks
+     * the header, lengths and CRC, not every record again. */
     struct sl_log_append_info info;
-    code = append_batch(b, log, topic, partition, buf, len, 0, &info, err);
+    code = append_batch(b, log, topic, partition, buf, len, 1, &info, err);
     if (code == KERR_NONE) {
         *base_offset = info.first_offset;
     }
@@ -187,7 +188,7 @@ static void produce_partition(struct sl_request *req, const char *topic,
      * compressed batches and check their records, as Kafka's validator does: a batch whose
      * CRC is right but whose records are not would stop every consumer. */
     code = append_batch(b, log, topic, pp->index, (uint8_t *)(uintptr_t)pp->records.p,
-                        (size_t)pp->records.len, 1, &info, &err);
+                        (size_t)pp->records.len, 0, &info, &err);
     if (code != KERR_NONE) {
         set_error(rp, code);
         set_message(req, rp, err.msg);

@@ -156,7 +156,7 @@ static void append_batch(struct sl_log *log, int64_t pid, int16_t epoch, int32_t
     size_t len;
     assert_int_equal(sl_batch_builder_finish(&b, &buf, &len), 0);
     sl_batch_builder_fini(&b);
-    struct sl_log_append_opts o = {0, 1, 0, 0};
+    struct sl_log_append_opts o = {.assign_offsets = 1};
     struct sl_log_append_info info;
     struct sl_err err;
     assert_int_equal(sl_log_append(log, buf, len, &o, &info, &err), 0);
