@@ -64,8 +64,8 @@ static void serve(struct sl_local *l, struct sl_local_req *r)
     struct sl_err err;
     sl_err_clear(&err);
     if (r->op == SL_LOCAL_TOPIC) {
-        r->error =
-            sl_metadata_topic_partitions(l->b, r->topic, "the agent's kafka sink", &r->partitions);
+        r->error = sl_metadata_topic_partitions(l->b, r->topic, "the agent's kafka sink",
+                                                &r->partitions, &r->max_batch);
     } else {
         r->error =
             sl_produce_local(l->b, r->topic, r->partition, r->batch, r->len, &r->base_offset, &err);

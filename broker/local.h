@@ -37,6 +37,7 @@ struct sl_local_req {
     /* out */
     int16_t error;       /* Kafka error code; 0 = done */
     int32_t partitions;  /* TOPIC: the topic's partition count */
+    int64_t max_batch;   /* TOPIC: the largest batch it takes (max.message.bytes) */
     int64_t base_offset; /* PRODUCE: offset of the batch's first record */
     char message[160];   /* a detail for a failure, or "" */
     /* queue link (the broker's while queued, the client's after) */

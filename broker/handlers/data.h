@@ -42,13 +42,13 @@ int16_t sl_produce_local(struct sl_broker *b, const char *topic, int32_t partiti
                          size_t len, int64_t *base_offset, struct sl_err *err);
 
 /*
- * The topic's partition count in *partitions, creating the topic first when it does not
- * exist and Metadata would auto-create it (auto.create.topics.enable, a legal name not
- * starting with "__", default.replication.factor 1); who names the client in the log.
- * Returns a Kafka error code.
+ * The topic's partition count in *partitions and its largest batch (max.message.bytes) in
+ * *max_batch, creating the topic first when it does not exist and Metadata would auto-create
+ * it (auto.create.topics.enable, a legal name not starting with "__",
+ * default.replication.factor 1); who names the client in the log. Returns a Kafka error code.
  */
 int16_t sl_metadata_topic_partitions(struct sl_broker *b, const char *name, const char *who,
-                                     int32_t *partitions);
+                                     int32_t *partitions, int64_t *max_batch);
 
 /*
  * Idempotent-producer state: the producer-id allocator (its block counter lives in the

@@ -87,7 +87,7 @@ static int16_t auto_create(struct sl_broker *b, const char *name, int allowed, c
 }
 
 int16_t sl_metadata_topic_partitions(struct sl_broker *b, const char *name, const char *who,
-                                     int32_t *partitions)
+                                     int32_t *partitions, int64_t *max_batch)
 {
     const struct sl_topic *tp = sl_topics_get(b->topics, name);
     if (!tp) {
@@ -101,6 +101,7 @@ int16_t sl_metadata_topic_partitions(struct sl_broker *b, const char *name, cons
         }
     }
     *partitions = tp->partitions;
+    *max_batch = tp->cfg.max_message_bytes;
     return KERR_NONE;
 }
 

@@ -20,7 +20,8 @@
 #include "store/batch.h"
 #include "store/compress.h"
 
-#define DIRECT_BATCH_BYTES (1000 * 1000) /* under message.max.bytes' default, 1048588 */
+#define DIRECT_BATCH_BYTES (1000 * 1000) /* at most; under message.max.bytes' default, 1048588 */
+#define BATCH_SLACK        128           /* below a topic's max.message.bytes, to be sure */
 #define TOPIC_CACHE_MAX    256
 #define TOPIC_REFRESH_MS   30000
 #define WARN_EVERY_MS      10000
@@ -35,7 +36,8 @@ struct dreq {
     size_t cap; /* r.batch's allocation when it can be reused, else 0 */
 };
 
-/* A batch buffer kept for the next batch: no page faults and no regrowth per batch. */
+/* A batch buffer kept for the next batch: no page faults and no regrowth per batch. Only
+ * buffers of ordinary batches are kept (one huge record's is freed). */
 struct dbuf {
     uint8_t *p;
     size_t cap;
@@ -45,6 +47,7 @@ struct dbuf {
 struct dpart {
     const char *topic;
     int32_t partition;
+    size_t limit; /* batch bytes: the topic's max.message.bytes, at most DIRECT_BATCH_BYTES */
     struct sl_batch_builder bb;
     size_t records;
 };
@@ -52,6 +55,7 @@ struct dpart {
 struct dtopic {
     char *name;
     int32_t partitions;
+    int64_t max_batch;
     int64_t checked_ms;
 };
 
@@ -112,7 +116,7 @@ static struct dtopic *topic_find(struct kdirect *d, const char *name)
 /* Keep buf for a later batch, or free it. */
 static void pool_put(struct kdirect *d, uint8_t *buf, size_t cap)
 {
-    if (cap && d->npool < POOL_MAX) {
+    if (cap && cap <= 2 * (size_t)DIRECT_BATCH_BYTES && d->npool < POOL_MAX) {
         d->pool[d->npool].p = buf;
         d->pool[d->npool].cap = cap;
         d->npool++;
@@ -204,8 +208,13 @@ void kdirect_free(struct kdirect *d)
     free(d);
 }
 
-/* Ask the broker loop for topic's partition count (0 on refusal), waiting for the answer. */
-static int32_t ask_partitions(struct kdirect *d, const char *topic)
+/*
+ * Ask the broker loop for topic's partition count (0 on refusal) and largest batch, waiting
+ * for the answer; reports of earlier batches that arrive meanwhile are counted. The broker
+ * answers every request, even while it stops; a loop stuck on a hung disk stalls this as it
+ * stalls every client of the broker.
+ */
+static int32_t ask_partitions(struct kdirect *d, const char *topic, int64_t *max_batch)
 {
     struct sl_local_req r;
     memset(&r, 0, sizeof(r));
@@ -233,6 +242,7 @@ static int32_t ask_partitions(struct kdirect *d, const char *topic)
         warn_limited(d, what, why);
         return 0;
     }
+    *max_batch = r.max_batch;
     return r.partitions;
 }
 
@@ -243,7 +253,8 @@ int32_t kdirect_partitions(struct kdirect *d, const char *topic)
     if (t && t->checked_ms && now - t->checked_ms < TOPIC_REFRESH_MS) {
         return t->partitions;
     }
-    int32_t n = ask_partitions(d, topic);
+    int64_t max_batch = DIRECT_BATCH_BYTES;
+    int32_t n = ask_partitions(d, topic, &max_batch);
     if (!t) {
         char *name = strdup(topic);
         if (!name) {
@@ -259,6 +270,7 @@ int32_t kdirect_partitions(struct kdirect *d, const char *topic)
         t->name = name;
     }
     t->partitions = n;
+    t->max_batch = max_batch;
     t->checked_ms = n > 0 ? now : 0; /* a refusal is asked again next time */
     return n;
 }
@@ -361,6 +373,10 @@ static struct dpart *part_for(struct kdirect *d, const char *topic, int32_t part
     memset(p, 0, sizeof(*p));
     p->topic = topic;
     p->partition = partition;
+    /* The topic was looked up (kdirect_partitions) before its first record. */
+    const struct dtopic *t = topic_find(d, topic);
+    int64_t max = t ? t->max_batch - BATCH_SLACK : DIRECT_BATCH_BYTES;
+    p->limit = max <= 0 ? 1 : (size_t)SL_MIN(max, (int64_t)DIRECT_BATCH_BYTES);
     return p;
 }
 
@@ -368,6 +384,12 @@ int kdirect_add(struct kdirect *d, const char *topic, int32_t partition, const c
                 int64_t ts, const struct sl_event *ev, const char *(*rename)(void *, const char *),
                 void *rename_arg)
 {
+    if (ev->len > INT32_MAX || (key && strlen(key) > INT32_MAX)) {
+        d->b->failed++;
+        fail_batch(d);
+        sl_clog(d->comp, SL_LOG_WARN, "record of %zu bytes cannot be sent", ev->len);
+        return SL_ETOOLARGE;
+    }
     struct dpart *p = part_for(d, topic, partition);
     if (!p) {
         d->b->failed++;
@@ -409,7 +431,7 @@ int kdirect_add(struct kdirect *d, const char *topic, int32_t partition, const c
         int64_t before_max = p->bb.max_timestamp;
         int rc = sl_batch_builder_add(&p->bb, ts, key, key ? (int32_t)strlen(key) : -1, ev->body,
                                       (int32_t)ev->len, d->hdrs, (int)ev->nheaders);
-        if (rc == 0 && (p->bb.len <= DIRECT_BATCH_BYTES || !p->records)) {
+        if (rc == 0 && (p->bb.len <= p->limit || !p->records)) {
             p->records++;
             return 0;
         }

@@ -519,19 +519,25 @@ static void submit_direct(struct sl_sink *s, struct sl_sink_batch *b)
                 sl_clog(s->comp, SL_LOG_WARN, "topic %s has no partition %d (it has %d)", t.topic,
                         part, np);
             }
-            b->failed++;
+            b->failed += n - i; /* this event and the rest: none goes out */
             b->err = SL_ERETRY;
+            i = n;
             break;
         }
         if (part == RD_KAFKA_PARTITION_UA) {
+            /* A key: librdkafka's partition for it. No key, or an empty one (librdkafka picks
+             * one at random): this batch's partition. */
             part = t.key && *t.key ? kdirect_key_partition(t.key, strlen(t.key), np)
                                    : (int32_t)(c->batch_seq % (uint64_t)np);
         }
-        kdirect_add(c->direct, t.topic, part, t.key, t.ts, evs[i],
-                    c->header_map.n ? rename_header : NULL, c);
+        if (kdirect_add(c->direct, t.topic, part, t.key, t.ts, evs[i],
+                        c->header_map.n ? rename_header : NULL, c) != 0) {
+            i++; /* counted as failed by kdirect_add */
+            break;
+        }
     }
     if (b->failed && i < n) {
-        b->failed += n - i - 1; /* the rest never went out */
+        b->failed += n - i; /* the rest never went out */
     }
     kdirect_end(c->direct);
 }
@@ -576,7 +582,9 @@ static void kafka_poll(struct sl_sink *s, int wait_ms)
 {
     struct kafka_ctx *c = s->ctx;
     if (c->direct) {
-        kdirect_poll(c->direct, wait_ms); /* the broker answers every batch, even at its stop */
+        /* Nothing to purge when aborting: the broker loop answers every batch, even while it
+         * stops (a loop stuck on a hung disk stalls this as it stalls the broker). */
+        kdirect_poll(c->direct, wait_ms);
         return;
     }
     rd_kafka_poll(c->rk, wait_ms);

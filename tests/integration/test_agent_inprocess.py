@@ -181,3 +181,56 @@ def test_inprocess_large_take_and_missing_partition(sluice_bin, tmp_path):
     finally:
         rc = a.stop()
     assert rc == 0, a.log_text()[-3000:]
+
+
+def test_inprocess_respects_max_message_bytes(sluice_bin, tmp_path):
+    """Batches are split under the broker's message.max.bytes, each batch's max timestamp is
+    its records' largest; a record the broker refuses (larger than that) is reported with the
+    broker's error and rolled back again and again, never appended."""
+    port, bport = free_port(), free_port()
+    sinks = ("  small: {type: kafka, channel: c1, topic: small, batchSize: 200,\n"
+             "          defaultPartitionId: 0, timestampHeader: ts}\n"
+             "  toobig: {type: kafka, channel: c2, topic: toobig, batchSize: 10}\n")
+    icp = ("    selector:\n      type: multiplexing\n      header: dest\n"
+           "      mapping: {small: [c1], big: [c2]}\n"
+           "    interceptors:\n"
+           "      - {type: regex_extractor, regex: '^(?<dest>small|big) (?<ts>[0-9]+) '}\n")
+    cfg = agent_yaml(port, bport, tmp_path / "logs", sinks, ("c1", "c2"), icp, partitions=1)
+    cfg = cfg.replace("  num.partitions: 1\n", "  num.partitions: 1\n  message.max.bytes: 60000\n")
+    cfg = cfg.replace("    max-line-length: 20000\n", "    max-line-length: 100000\n")
+    cfg = cfg.replace("agent: {name: a1}", "agent: {name: a1, drainTimeoutMs: 1000}")
+    a = Agent(sluice_bin, tmp_path, cfg).start(port)
+    # Timestamps run backwards, so a batch's first record is not its latest.
+    small = [f"small {1700000002000 - i * 10} {i:03d} " + "s" * 2000 for i in range(200)]
+    boot = f"127.0.0.1:{bport}"
+    try:
+        assert nc_send(port, small + ["big 1700000000000 " + "b" * 70000]) == ["OK"] * 201
+        recs = consume_all(boot, "small", 1, len(small))
+        assert [r[1] for r in recs] == small
+        assert [r[4][1] for r in recs] == [int(l.split()[1]) for l in small]
+        deadline = time.monotonic() + 20
+        while "Kafka error 10" not in a.log_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = a.log_text()
+        assert "records not appended by the embedded broker to toobig-0" in log, log[-3000:]
+        assert "Kafka error 10" in log  # MESSAGE_TOO_LARGE
+        assert consume_all(boot, "toobig", 1, 1, timeout=2) == []
+        dump = subprocess.run([sluice_bin, "dump-log", "--print-data-log", "--files",
+                               str(tmp_path / "logs" / "small-0" / "00000000000000000000.log")],
+                              capture_output=True, timeout=30)
+    finally:
+        a.stop()
+    assert dump.returncode == 0, dump.stderr.decode()
+    batches = []
+    for line in dump.stdout.decode().splitlines():
+        if line.startswith("baseOffset:"):
+            f = line.split()
+            batches.append({"size": int(f[f.index("size:") + 1]),
+                            "max": int(f[f.index("CreateTime:") + 1]), "ts": []})
+        elif line.startswith("| offset:"):
+            f = line.split()
+            batches[-1]["ts"].append(int(f[f.index("CreateTime:") + 1]))
+    assert len(batches) >= 7  # 200 records of ~2 KB: at least 7 batches under 60000 bytes
+    assert sum(len(b["ts"]) for b in batches) == 200
+    for b in batches:
+        assert b["size"] <= 60000 and b["max"] == max(b["ts"]), b
