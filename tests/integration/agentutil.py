@@ -70,6 +70,15 @@ def quickstart_yaml(nc_port, broker_port=None, log_dir=None, bootstrap=None, cap
             f"    acks: 1\n    linger.ms: 1\n    batchSize: {batch}\n{boot}{extra_sink}")
 
 
+def nc_send(port, lines, timeout=30):
+    """Send lines with OpenBSD netcat (-N: half-close after stdin); returns its replies."""
+    r = subprocess.run(["nc", "-N", "127.0.0.1", str(port)],
+                       input="".join(l + "\n" for l in lines).encode(), capture_output=True,
+                       timeout=timeout)
+    assert r.returncode == 0, r.stderr.decode()
+    return r.stdout.decode().splitlines()
+
+
 def read_oks(sock, n, timeout=30.0):
     """Read replies until n lines arrived (or EOF/timeout); returns the reply lines. Waits
     with select, so another thread may keep sending on the same (blocking) socket."""

@@ -11,16 +11,17 @@ import time
 import pytest
 from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
 
-from agentutil import Agent
-from brokerutil import free_port, wait_port
+from agentutil import Agent, nc_send
+from brokerutil import free_port
 
 
-def nc_send(port, lines, timeout=60):
-    r = subprocess.run(["nc", "-N", "127.0.0.1", str(port)],
-                       input="".join(l + "\n" for l in lines).encode(), capture_output=True,
-                       timeout=timeout)
+def dump_log(sluice_bin, logs, partition_dir, data=False):
+    """`sluice dump-log` of the partition's first segment: its stdout."""
+    r = subprocess.run([sluice_bin, "dump-log"] + (["--print-data-log"] if data else []) +
+                       ["--files", str(logs / partition_dir / "00000000000000000000.log")],
+                       capture_output=True, timeout=30)
     assert r.returncode == 0, r.stderr.decode()
-    return r.stdout.decode().splitlines()
+    return r.stdout.decode()
 
 
 def consume_all(bootstrap, topic, partitions, expected, timeout=30.0):
@@ -123,10 +124,7 @@ def test_inprocess_topic_partition_timestamp_from_headers(sluice_bin, tmp_path, 
         boot = f"127.0.0.1:{bport}"
         got = {t: consume_all(boot, t, 2, 40) for t in ("tone", "ttwo", "tthree")}
         fallback = consume_all(boot, "fallback", 2, 1)
-        dump = subprocess.run(
-            [sluice_bin, "dump-log", "--files",
-             str(tmp_path / "logs" / "tone-0" / "00000000000000000000.log")],
-            capture_output=True, timeout=30)
+        out = dump_log(sluice_bin, tmp_path / "logs", "tone-0")
     finally:
         rc = a.stop()
     assert rc == 0, a.log_text()[-3000:]
@@ -138,8 +136,6 @@ def test_inprocess_topic_partition_timestamp_from_headers(sluice_bin, tmp_path, 
             assert part == int(p) and ts_type == 1 and ts == int(tsv)
             assert hdrs == {"topic": t, "p": p, "ts": tsv} and key is None
     assert [r[1] for r in fallback] == ["no header here"]
-    out = dump.stdout.decode()
-    assert dump.returncode == 0, dump.stderr.decode()
     assert f"compresscodec: {codec}" in out.lower(), out[:2000]
 
 
@@ -164,11 +160,8 @@ def test_inprocess_large_take_and_missing_partition(sluice_bin, tmp_path):
         recs = consume_all(boot, "big", 1, len(big))
         assert [r[1] for r in recs] == big
         # Several batches: the partition's log holds more than one batch for 500 records.
-        dump = subprocess.run([sluice_bin, "dump-log", "--files",
-                               str(tmp_path / "logs" / "big-0" / "00000000000000000000.log")],
-                              capture_output=True, timeout=30)
-        assert dump.returncode == 0, dump.stderr.decode()
-        assert dump.stdout.decode().count("baseOffset:") >= 4, dump.stdout.decode()[:2000]
+        out = dump_log(sluice_bin, tmp_path / "logs", "big-0")
+        assert out.count("baseOffset:") >= 4, out[:2000]
         time.sleep(1.0)
         assert consume_all(boot, "later", 2, 1, timeout=3) == []
         assert "topic later has no partition 5 (it has 2)" in a.log_text()
@@ -215,14 +208,11 @@ def test_inprocess_respects_max_message_bytes(sluice_bin, tmp_path):
         assert "records not appended by the embedded broker to toobig-0" in log, log[-3000:]
         assert "Kafka error 10" in log  # MESSAGE_TOO_LARGE
         assert consume_all(boot, "toobig", 1, 1, timeout=2) == []
-        dump = subprocess.run([sluice_bin, "dump-log", "--print-data-log", "--files",
-                               str(tmp_path / "logs" / "small-0" / "00000000000000000000.log")],
-                              capture_output=True, timeout=30)
+        out = dump_log(sluice_bin, tmp_path / "logs", "small-0", data=True)
     finally:
         a.stop()
-    assert dump.returncode == 0, dump.stderr.decode()
     batches = []
-    for line in dump.stdout.decode().splitlines():
+    for line in out.splitlines():
         if line.startswith("baseOffset:"):
             f = line.split()
             batches.append({"size": int(f[f.index("size:") + 1]),

@@ -16,20 +16,11 @@ import urllib.request
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from agentutil import Agent
+from agentutil import Agent, nc_send
 from brokerutil import free_port, wait_port
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def nc_send(port, lines, timeout=30):
-    """Send lines with OpenBSD netcat (-N: half-close after stdin); returns its replies."""
-    r = subprocess.run(["nc", "-N", "127.0.0.1", str(port)],
-                       input="".join(l + "\n" for l in lines).encode(), capture_output=True,
-                       timeout=timeout)
-    assert r.returncode == 0, r.stderr.decode()
-    return r.stdout.decode().splitlines()
 
 
 def consume(bootstrap, topic, expected, timeout=30.0):
