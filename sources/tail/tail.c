@@ -1040,15 +1040,7 @@ static int check_dirs(struct tail_ctx *t, struct sl_err *err)
         }
     }
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", t->pos_path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir) {
-        slash[1] = '\0';
-    } else if (slash) {
-        *slash = '\0';
-    } else {
-        snprintf(dir, sizeof(dir), ".");
-    }
+    sl__tail_dir_of(t->pos_path, dir, sizeof(dir));
     if (access(dir, W_OK | X_OK) != 0) {
         return sl_err_set(err, -errno, "positionFile %s: directory %s: %s", t->pos_path, dir,
                           strerror(errno));

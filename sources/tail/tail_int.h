@@ -86,12 +86,16 @@ int sl__tail_pos_parse(const char *text, size_t len, const char *what, struct sl
 char *sl__tail_pos_encode(const struct sl_tail_pos *v, size_t n);
 
 /*
- * Replace path's content with text, atomically: write path.tmp, fsync it, rename it over
- * path, fsync the directory. Blocks (call it off the loop). 0 or -errno with err set.
+ * Replace path's content with text and a newline, atomically (sl_io_write_file_atomic:
+ * path.tmp written and fsynced, renamed over path, the directory fsynced). Blocks (call it
+ * off the loop). 0 or -errno with err set.
  */
 int sl__tail_pos_write(const char *path, const char *text, size_t len, struct sl_err *err);
 
 void sl__tail_pos_free(struct sl_tail_pos *v, size_t n);
+
+/* path's directory into dir ("." when path names none); returns path's last component. */
+const char *sl__tail_dir_of(const char *path, char *dir, size_t size);
 
 /* ---- multiline (tail_ml.c) --------------------------------------------------------- */
 

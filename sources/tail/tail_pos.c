@@ -5,7 +5,7 @@
  * then recognised by inode alone).
  *
  * Invariants: the file on disk is always a complete document, the old one or the new one.
- * The new text goes to <path>.tmp, which is fsynced before the rename (else a crash could
+ * The store's sl_io_write_file_atomic writes it: the new text goes to <path>.tmp, which is fsynced before the rename (else a crash could
  * leave the rename done and the data not, i.e. an empty or torn position file), then renamed
  * over <path>, then the directory is fsynced (else a crash could undo the rename, and the
  * source would resume from older positions: duplicates, never loss, but avoidable).
@@ -14,16 +14,15 @@
  * arguments.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "sources/tail/tail_int.h"
+#include "store/io.h"
 
 void sl__tail_pos_free(struct sl_tail_pos *v, size_t n)
 {
@@ -204,73 +203,36 @@ char *sl__tail_pos_encode(const struct sl_tail_pos *v, size_t n)
     return text;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+const char *sl__tail_dir_of(const char *path, char *dir, size_t size)
 {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-int sl__tail_pos_write(const char *path, const char *text, size_t len, struct sl_err *err)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-        return sl_err_set(err, -ENAMETOOLONG, "position file %s: path too long", path);
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        return sl_err_set(err, -e, "position file %s: %s", tmp, strerror(e));
-    }
-    int rc = write_all(fd, text, len);
-    if (rc == 0) {
-        rc = write_all(fd, "\n", 1);
-    }
-    /* Durable before the rename: else a crash may leave an empty file under the real name. */
-    if (rc == 0 && fsync(fd) != 0) {
-        rc = -errno;
-    }
-    if (close(fd) != 0 && rc == 0) {
-        rc = -errno;
-    }
-    if (rc != 0) {
-        unlink(tmp);
-        return sl_err_set(err, rc, "position file %s: %s", tmp, strerror(-rc));
-    }
-    if (rename(tmp, path) != 0) {
-        rc = -errno;
-        unlink(tmp);
-        return sl_err_set(err, rc, "position file %s: rename: %s", path, strerror(-rc));
-    }
-    /* The rename itself durable: else a crash may bring back the older positions. */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
+    snprintf(dir, size, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == dir) {
         slash[1] = '\0';
     } else if (slash) {
         *slash = '\0';
     } else {
-        snprintf(dir, sizeof(dir), ".");
+        snprintf(dir, size, ".");
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) != 0) {
-        rc = -errno;
+    const char *name = strrchr(path, '/');
+    return name ? name + 1 : path;
+}
+
+int sl__tail_pos_write(const char *path, const char *text, size_t len, struct sl_err *err)
+{
+    char dir[PATH_MAX];
+    const char *name = sl__tail_dir_of(path, dir, sizeof(dir));
+    char *doc = malloc(len + 1); /* the text and its newline, written at once */
+    if (!doc) {
+        return sl_err_set(err, -ENOMEM, "position file %s: out of memory", path);
     }
-    if (dfd >= 0) {
-        close(dfd);
-    }
+    memcpy(doc, text, len);
+    doc[len] = '\n';
+    int rc = sl_io_write_file_atomic(dir, name, doc, len + 1);
+    free(doc);
     if (rc != 0) {
-        return sl_err_set(err, rc, "position file %s: fsync of %s: %s", path, dir, strerror(-rc));
+        return sl_err_set(err, rc, "position file %s (written as %s.tmp, then renamed): %s", path,
+                          path, strerror(-rc));
     }
     return 0;
 }
