@@ -36,6 +36,18 @@ static size_t deletable(struct sl_log *log, int64_t now_ms)
     return n;
 }
 
+/* Remove the n oldest segments (n < nsegs) and move the log start to the next one's base. */
+static int drop_oldest_locked(struct sl_log *log, size_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    int64_t new_start = log->segs[n]->base;
+    sl__log_remove_segs(log, 0, n);
+    log->log_start = SL_MAX(log->log_start, new_start);
+    return sl__epoch_truncate_start_locked(log, log->log_start);
+}
+
 int sl_log_retain(struct sl_log *log, int64_t now_ms, struct sl_err *err)
 {
     pthread_mutex_lock(&log->mu);
@@ -51,11 +63,8 @@ int sl_log_retain(struct sl_log *log, int64_t now_ms, struct sl_err *err)
         rc = sl__log_roll_locked(log, now_ms, err);
     }
     n = SL_MIN(n, log->nsegs - 1);
-    if (rc == 0 && n > 0) {
-        int64_t new_start = log->segs[n]->base;
-        sl__log_remove_segs(log, 0, n);
-        log->log_start = SL_MAX(log->log_start, new_start);
-        rc = sl__epoch_truncate_start_locked(log, log->log_start);
+    if (rc == 0) {
+        rc = drop_oldest_locked(log, n);
     }
     pthread_mutex_unlock(&log->mu);
     return rc != 0 ? rc : (int)n;
@@ -74,13 +83,7 @@ int sl_log_delete_before(struct sl_log *log, int64_t offset, struct sl_err *err)
     while (n + 1 < log->nsegs && log->segs[n + 1]->base <= offset) {
         n++;
     }
-    int rc = 0;
-    if (n > 0) {
-        int64_t new_start = log->segs[n]->base;
-        sl__log_remove_segs(log, 0, n);
-        log->log_start = SL_MAX(log->log_start, new_start);
-        rc = sl__epoch_truncate_start_locked(log, log->log_start);
-    }
+    int rc = drop_oldest_locked(log, n);
     pthread_mutex_unlock(&log->mu);
     return rc != 0 ? rc : (int)n;
 }

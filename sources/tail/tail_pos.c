@@ -5,9 +5,9 @@
  * then recognised by inode alone).
  *
  * Invariants: the file on disk is always a complete document, the old one or the new one.
- * The store's sl_io_write_file_atomic writes it: the new text goes to <path>.tmp, which is fsynced before the rename (else a crash could
- * leave the rename done and the data not, i.e. an empty or torn position file), then renamed
- * over <path>, then the directory is fsynced (else a crash could undo the rename, and the
+ * The store's sl_io_write_file_atomic writes it: the new text goes to <path>.tmp, which is
+ * fsynced before the rename (else a crash could leave the rename done and the data not, i.e.
+ * an empty or torn position file), then renamed over <path>, then the directory is fsynced (else a crash could undo the rename, and the
  * source would resume from older positions: duplicates, never loss, but avoidable).
  *
  * Threads: no state; sl__tail_pos_write runs on a thread-pool thread and touches only its
