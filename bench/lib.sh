@@ -20,3 +20,14 @@ cpu_s() {
 }
 # Field $2 (VmRSS, VmHWM, ...) of process $1's status, in KiB.
 rss_kib() { awk "/^$2:/ {print \$2}" "/proc/$1/status"; }
+# A scratch directory $base/sluice-bench-$1.XXXXXX in $work, removed on exit after every
+# process whose PID the script added to $pids was killed and waited for.
+bench_scratch() {
+    work=$(mktemp -d "$base/sluice-bench-$1.XXXXXX")
+    pids=()
+    trap bench_cleanup EXIT
+}
+bench_cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}

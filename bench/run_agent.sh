@@ -26,15 +26,8 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target sluice >/dev/null
 sluice=$build/sluice
 
-work=$(mktemp -d "$base/sluice-bench-agent.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
 . "$root/bench/lib.sh"
+bench_scratch agent
 
 # The generator: CONNS connections, each sending LINES lines of 200 B in 200 KB writes.
 cat > "$work/gen.py" <<'PY'

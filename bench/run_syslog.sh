@@ -43,15 +43,8 @@ cmake --build "$build" -j"$(nproc)" --target sluice syslog_send >/dev/null
 sluice=$build/sluice
 send=$build/syslog_send
 
-work=$(mktemp -d "$base/sluice-bench-syslog.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
 . "$root/bench/lib.sh"
+bench_scratch syslog
 
 # The broker's MessagesInTotal from the agent's metrics endpoint on port $1, into $msgs_in;
 # bash's /dev/tcp and builtins only, so polling costs the machine next to nothing.
