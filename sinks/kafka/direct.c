@@ -63,8 +63,9 @@ struct kdirect {
     struct sl_local_client *client;
     int codec;
     const char *comp;
-    struct sl_sink_batch *b; /* between begin and end */
-    int64_t now_ms;          /* read once per sink batch */
+    struct sl_sink_batch *b;   /* between begin and end */
+    int64_t now_ms;            /* read once per sink batch */
+    const struct dtopic *last; /* the topic of this batch's previous record: no lookup */
     struct dpart *parts;
     size_t nparts, capparts;
     struct dtopic topics[TOPIC_CACHE_MAX];
@@ -131,6 +132,7 @@ void kdirect_forget(struct kdirect *d, const char *topic)
     if (t) {
         t->checked_ms = 0;
     }
+    d->last = NULL;
 }
 
 /* An answer: count it into its sink batch and free it. */
@@ -248,9 +250,13 @@ static int32_t ask_partitions(struct kdirect *d, const char *topic, int64_t *max
 
 int32_t kdirect_partitions(struct kdirect *d, const char *topic)
 {
+    if (d->last && (d->last->name == topic || strcmp(d->last->name, topic) == 0)) {
+        return d->last->partitions; /* looked up (and fresh) for this batch already */
+    }
     struct dtopic *t = topic_find(d, topic);
     int64_t now = sl_mono_ms();
     if (t && t->checked_ms && now - t->checked_ms < TOPIC_REFRESH_MS) {
+        d->last = t;
         return t->partitions;
     }
     int64_t max_batch = DIRECT_BATCH_BYTES;
@@ -272,6 +278,7 @@ int32_t kdirect_partitions(struct kdirect *d, const char *topic)
     t->partitions = n;
     t->max_batch = max_batch;
     t->checked_ms = n > 0 ? now : 0; /* a refusal is asked again next time */
+    d->last = n > 0 ? t : NULL;
     return n;
 }
 
@@ -293,6 +300,7 @@ void kdirect_begin(struct kdirect *d, struct sl_sink_batch *b)
     d->b = b;
     d->now_ms = sl_now_ms();
     d->nparts = 0;
+    d->last = NULL;
 }
 
 static void fail_batch(struct kdirect *d)

@@ -24,7 +24,8 @@ struct kdirect *kdirect_new(struct sl_local *l, int codec, const char *comp);
 void kdirect_free(struct kdirect *d);
 
 /*
- * The partition count of topic (auto-created as Metadata would), cached for 30 s; 0 when
+ * The partition count of topic (auto-created as Metadata would), cached for 30 s (and
+ * without a lookup for consecutive records of one topic within a batch); 0 when
  * the broker refuses the topic (logged with a rate limit). Blocks until the broker loop
  * answers (reports of earlier batches that arrive meanwhile are counted).
  */

@@ -501,15 +501,10 @@ static void submit_direct(struct sl_sink *s, struct sl_sink_batch *b)
     size_t i = 0;
     c->batch_seq++;
     kdirect_begin(c->direct, b);
-    const char *np_topic = NULL; /* the partition count of np_topic, looked up once per batch */
-    int32_t np = 0;
     for (; i < n && !b->failed; i++) {
         struct target t;
         event_target(c, evs[i], &t);
-        if (!np_topic || (t.topic != np_topic && strcmp(t.topic, np_topic) != 0)) {
-            np = kdirect_partitions(c->direct, t.topic);
-            np_topic = t.topic;
-        }
+        int32_t np = kdirect_partitions(c->direct, t.topic);
         int32_t part = t.partition;
         if (np <= 0 || part >= np) {
             kdirect_forget(c->direct, t.topic); /* partitions may be added: ask again */
