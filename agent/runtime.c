@@ -240,9 +240,7 @@ static void *sink_main(void *arg)
         sl_chan_rollback(&tx);
         __atomic_add_fetch(&s->rollbacks, 1, __ATOMIC_RELAXED);
         failures++;
-        int64_t now = sl_mono_ms();
-        if (now - last_warn >= 10000) {
-            last_warn = now;
+        if (sl_every_ms(&last_warn, 10000)) {
             sl_clog(s->comp, SL_LOG_WARN,
                     "delivery of %zu events failed (%s); rolled back, retrying in %lld ms", n,
                     sl_strerror(rc), (long long)backoff);
@@ -394,9 +392,7 @@ static void *sink_main_pipelined(struct sl_sink *s)
         f.head = 0;
         __atomic_add_fetch(&s->rollbacks, 1, __ATOMIC_RELAXED);
         failures++;
-        int64_t now = sl_mono_ms();
-        if (now - last_warn >= 10000) {
-            last_warn = now;
+        if (sl_every_ms(&last_warn, 10000)) {
             sl_clog(s->comp, SL_LOG_WARN,
                     "%zu records not acknowledged (%s); the %zu events in flight rolled back, "
                     "retrying in %lld ms",

@@ -23,6 +23,7 @@
 #include "broker/broker.h"
 #include "broker/handlers/data.h"
 #include "common/sl_err.h"
+#include "common/sl_macros.h"
 
 #define KERR_BROKER_NOT_AVAILABLE 8 /* Kafka's code; api.h has no use for it otherwise */
 
@@ -192,15 +193,7 @@ size_t sl_local_wait(struct sl_local_client *c, struct sl_local_req **done, size
     pthread_mutex_lock(&l->mu);
     if (!c->head && wait_ms != 0 && c->outstanding) {
         struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        if (wait_ms > 0) {
-            until.tv_sec += wait_ms / 1000;
-            until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-        }
+        sl_mono_deadline(&until, wait_ms > 0 ? wait_ms : 0);
         c->waiting = 1;
         while (!c->head) {
             int rc = wait_ms > 0 ? pthread_cond_timedwait(&c->cond, &l->mu, &until)

@@ -67,6 +67,21 @@ static inline int64_t sl_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * A rate limit for log lines: 1, and *last_ms set to now, when *last_ms is 0 (never) or
+ * every_ms monotonic milliseconds have passed since it; else 0. *last_ms belongs to the
+ * caller's thread.
+ */
+static inline int sl_every_ms(int64_t *last_ms, int64_t every_ms)
+{
+    int64_t now = sl_mono_ms();
+    if (*last_ms && now - *last_ms < every_ms) {
+        return 0;
+    }
+    *last_ms = now;
+    return 1;
+}
+
 /* *ts = ms from now on CLOCK_MONOTONIC, for pthread_cond_timedwait on a condition variable
  * created with pthread_condattr_setclock(CLOCK_MONOTONIC). */
 static inline void sl_mono_deadline(struct timespec *ts, int64_t ms)

@@ -767,11 +767,9 @@ static void refuse_log(struct sl_channel *c, int64_t *last, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 static void refuse_log(struct sl_channel *c, int64_t *last, const char *fmt, ...)
 {
-    int64_t now = sl_mono_ms();
-    if (*last && now - *last < LOG_EVERY_MS) {
+    if (!sl_every_ms(last, LOG_EVERY_MS)) {
         return;
     }
-    *last = now;
     char msg[700];
     va_list ap;
     va_start(ap, fmt);

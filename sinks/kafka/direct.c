@@ -97,9 +97,7 @@ struct kdirect *kdirect_new(struct sl_local *l, int codec, const char *comp)
 /* One warning per WARN_EVERY_MS: "<what>: <why>". */
 static void warn_limited(struct kdirect *d, const char *what, const char *why)
 {
-    int64_t now = sl_mono_ms();
-    if (now - d->last_warn_ms >= WARN_EVERY_MS) {
-        d->last_warn_ms = now;
+    if (sl_every_ms(&d->last_warn_ms, WARN_EVERY_MS)) {
         sl_clog(d->comp, SL_LOG_WARN, "%s: %s", what, why);
     }
 }

@@ -272,9 +272,7 @@ static const char *mapped_header(const struct kafka_ctx *c, const char *name)
 
 static void warn_limited(struct kafka_ctx *c, const char *what, const char *value)
 {
-    int64_t now = sl_mono_ms();
-    if (now - c->last_warn_ms >= 10000) {
-        c->last_warn_ms = now;
+    if (sl_every_ms(&c->last_warn_ms, 10000)) {
         sl_clog(c->comp, SL_LOG_WARN, "ignoring %s '%s' (not a number)", what, value);
     }
 }
@@ -508,9 +506,7 @@ static void submit_direct(struct sl_sink *s, struct sl_sink_batch *b)
         int32_t part = t.partition;
         if (np <= 0 || part >= np) {
             kdirect_forget(c->direct, t.topic); /* partitions may be added: ask again */
-            int64_t now = sl_mono_ms();
-            if (np > 0 && now - c->last_warn_ms >= 10000) {
-                c->last_warn_ms = now;
+            if (np > 0 && sl_every_ms(&c->last_warn_ms, 10000)) {
                 sl_clog(s->comp, SL_LOG_WARN, "topic %s has no partition %d (it has %d)", t.topic,
                         part, np);
             }
@@ -589,9 +585,7 @@ static void kafka_poll(struct sl_sink *s, int wait_ms)
         rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     }
     if (c->dr_failed) {
-        int64_t now = sl_mono_ms();
-        if (now - c->last_warn_ms >= 10000) {
-            c->last_warn_ms = now;
+        if (sl_every_ms(&c->last_warn_ms, 10000)) {
             sl_clog(s->comp, SL_LOG_WARN, "%zu records not acknowledged: %s", c->dr_failed,
                     rd_kafka_err2str(c->dr_err));
             c->dr_failed = 0;

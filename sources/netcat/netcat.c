@@ -404,9 +404,7 @@ static void pause_all(struct nc_ctx *nc)
             n++;
         }
     }
-    int64_t now = sl_mono_ms();
-    if (now - nc->last_pause_log_ms >= 10000) {
-        nc->last_pause_log_ms = now;
+    if (sl_every_ms(&nc->last_pause_log_ms, 10000)) {
         sl_clog(nc->src->comp, SL_LOG_WARN,
                 "channel full: stopped reading %zu connections until there is room", n);
     }

@@ -521,9 +521,7 @@ static void pause_all(struct sy_ctx *sy)
             n++;
         }
     }
-    int64_t now = sl_mono_ms();
-    if (now - sy->last_pause_log_ms >= 10000) {
-        sy->last_pause_log_ms = now;
+    if (sl_every_ms(&sy->last_pause_log_ms, 10000)) {
         sl_clog(sy->src->comp, SL_LOG_WARN,
                 "channel full: stopped reading %zu connections until there is room", n);
     }
@@ -797,9 +795,7 @@ static void on_dgram(uv_poll_t *h, int status, int events)
                 continue;
             }
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                int64_t now = sl_mono_ms();
-                if (now - sy->last_err_log_ms >= 10000) {
-                    sy->last_err_log_ms = now;
+                if (sl_every_ms(&sy->last_err_log_ms, 10000)) {
                     sl_clog(sy->src->comp, SL_LOG_WARN, "recvmmsg: %s", strerror(errno));
                 }
             }
