@@ -421,14 +421,12 @@ int sl_icpt_chain_build(const struct sl_yaml_doc *doc, const struct sl_yaml_node
 static void log_error(struct sl_icpt_chain *c, const struct icpt *ic, int rc)
 {
     c->errors_unlogged++;
-    int64_t now = sl_mono_ms();
-    if (now - c->last_log_ms >= 1000) {
+    if (sl_every_ms(&c->last_log_ms, 1000)) {
         sl_clog(c->comp, SL_LOG_WARN,
                 "%s: %s: %llu event(s) passed on unchanged by this interceptor since the last "
                 "report",
                 ic->what, sl_strerror(rc), (unsigned long long)c->errors_unlogged);
         c->errors_unlogged = 0;
-        c->last_log_ms = now;
     }
 }
 

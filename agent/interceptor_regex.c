@@ -82,13 +82,11 @@ int sl__rx_find(struct sl_rx *rx, const uint8_t *s, size_t len)
 /* A match error (match limit, JIT stack) on one event: logged at most once a second. */
 static void rx_match_error(const char *what, int rc, int64_t *last_log_ms)
 {
-    int64_t now = sl_mono_ms();
-    if (now - *last_log_ms >= 1000) {
+    if (sl_every_ms(last_log_ms, 1000)) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(rc, msg, sizeof(msg));
         sl_log(SL_LOG_WARN, "%s: regex match failed (%s): taken as no match", what,
                (const char *)msg);
-        *last_log_ms = now;
     }
 }
 

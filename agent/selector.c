@@ -493,14 +493,12 @@ static void count_optional_drops(struct sl_source *s, struct sl_selector *sel, s
 {
     CNT_ADD(&s->dropped_optional, dropped);
     sel->drops_unlogged += dropped;
-    int64_t now = sl_mono_ms();
-    if (now - sel->last_log_ms >= 1000) {
+    if (sl_every_ms(&sel->last_log_ms, 1000)) {
         sl_clog(s->comp, SL_LOG_WARN,
                 "optional channel %s: %s: %llu event copies dropped since the last report",
                 s->channels[c]->name, rc == SL_ERETRY ? "full" : sl_strerror(rc),
                 (unsigned long long)sel->drops_unlogged);
         sel->drops_unlogged = 0;
-        sel->last_log_ms = now;
     }
 }
 

@@ -56,9 +56,8 @@
 #include "common/sl_macros.h"
 #include "sources/tail/tail_int.h"
 
-#define RETRY_MS     100
-#define LOG_EVERY_MS 10000
-#define BYTEOFF_KEY  "byteoffset"
+#define RETRY_MS    100
+#define BYTEOFF_KEY "byteoffset"
 
 static const char *const overflow_choices[] = {"split", "truncate", NULL};
 static const char *const ml_choices[] = {"start", "continue", NULL};
@@ -117,16 +116,6 @@ static const struct sl_conf_map tail_conf[] = {
      "matched against whole file names"},
     {NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL},
 };
-
-int sl__tail_rate_ok(int64_t *last)
-{
-    int64_t now = sl_mono_ms();
-    if (now - *last >= LOG_EVERY_MS || *last == 0) {
-        *last = now;
-        return 1;
-    }
-    return 0;
-}
 
 /* ---- handles ------------------------------------------------------------------------ */
 
@@ -224,7 +213,7 @@ static void emit(struct tail_ctx *t, struct tail_file *f, const char *body, size
         sl_event_destroy(ev);
         CNT(t->src->received);
         CNT(t->src->failed);
-        if (sl__tail_rate_ok(&t->last_err_log_ms)) {
+        if (sl_every_ms(&t->last_err_log_ms, SL_TAIL_LOG_EVERY_MS)) {
             sl_clog(t->src->comp, SL_LOG_ERROR, "out of memory: a line of %s was dropped", f->path);
         }
         return;
@@ -426,7 +415,7 @@ static void pause_reading(struct tail_ctx *t)
     }
     t->paused = 1;
     uv_idle_stop(&t->work);
-    if (sl__tail_rate_ok(&t->last_pause_log_ms)) {
+    if (sl_every_ms(&t->last_pause_log_ms, SL_TAIL_LOG_EVERY_MS)) {
         sl_clog(t->src->comp, SL_LOG_WARN,
                 "channel full: stopped reading files until there is "
                 "room");
@@ -686,7 +675,7 @@ static int file_read(struct tail_ctx *t, struct tail_file *f)
         if (errno == EINTR) {
             return 1;
         }
-        if (sl__tail_rate_ok(&t->last_err_log_ms)) {
+        if (sl_every_ms(&t->last_err_log_ms, SL_TAIL_LOG_EVERY_MS)) {
             sl_clog(t->src->comp, SL_LOG_ERROR, "%s: read: %s", f->path, strerror(errno));
         }
         f->at_eof = 1;
@@ -842,7 +831,7 @@ static void pos_after_cb(uv_work_t *req, int status)
     t->pos_busy = 0;
     if (t->pos_rc != 0 || status != 0) {
         t->pos_dirty = 1;
-        if (sl__tail_rate_ok(&t->last_pos_err_ms)) {
+        if (sl_every_ms(&t->last_pos_err_ms, SL_TAIL_LOG_EVERY_MS)) {
             sl_clog(t->src->comp, SL_LOG_ERROR, "%s (retrying)", t->pos_err.msg);
         }
     }

@@ -263,7 +263,8 @@ struct tail_ctx {
 #define CNT_SUB(p, v) __atomic_sub_fetch(&(p), (v), __ATOMIC_RELAXED)
 
 /* tail.c */
-int sl__tail_rate_ok(int64_t *last); /* 1 when a rate-limited message may be logged now */
+/* Repeated errors and pauses: one log line per 10 s (sl_every_ms). */
+#define SL_TAIL_LOG_EVERY_MS 10000
 void sl__tail_handle_done(struct tail_ctx *t);
 void sl__tail_wake(struct tail_ctx *t); /* keep the work loop turning */
 /* Open f->path, resume at id->pos if id still describes it (else 0, counted), or at the end

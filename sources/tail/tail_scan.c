@@ -133,7 +133,7 @@ static void scan_path(struct tail_ctx *t, struct tail_group *g, const char *path
         }
     }
     if (rc != 0) {
-        if (rc != -ESTALE && sl__tail_rate_ok(&t->last_err_log_ms)) {
+        if (rc != -ESTALE && sl_every_ms(&t->last_err_log_ms, SL_TAIL_LOG_EVERY_MS)) {
             sl_clog(t->src->comp, SL_LOG_ERROR, "%s: cannot open: %s (retrying every %lld ms)",
                     path, strerror(-rc), (long long)t->poll_ms);
         }
